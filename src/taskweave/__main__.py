@@ -1,0 +1,3 @@
+from taskweave.cli import main
+
+raise SystemExit(main())
