@@ -1,0 +1,34 @@
+"""The project's own `.taskweave.toml`: it pins the workspace root and identity."""
+
+from __future__ import annotations
+
+import tomllib
+from typing import Any
+
+CONFIG_NAME = ".taskweave.toml"
+WORKTREE_MODES = ("shared", "isolated")
+
+
+def read_config(path: str) -> tuple[dict[str, Any], list[str]]:
+    """The parsed file and the warnings about it; an unreadable or invalid file gives `{}`.
+
+    A broken config must not stop detection: the directory holding it is still
+    the root, and the warning tells the user what to fix.
+    """
+    try:
+        with open(path, "rb") as handle:
+            config = tomllib.load(handle)
+    except OSError as error:
+        return {}, [f"{path}: cannot be read ({error.strerror or error}); ignored"]
+    except tomllib.TOMLDecodeError as error:
+        return {}, [f"{path}: invalid TOML ({error}); ignored"]
+    warnings: list[str] = []
+    identity = config.get("identity")
+    if identity is not None and (not isinstance(identity, str) or not identity.strip()):
+        warnings.append(f"{path}: identity must be a non-empty string; ignored")
+        config.pop("identity")
+    worktrees = config.get("worktrees")
+    if worktrees is not None and worktrees not in WORKTREE_MODES:
+        warnings.append(f"{path}: worktrees must be one of {', '.join(WORKTREE_MODES)}; using shared")
+        config.pop("worktrees")
+    return config, warnings
