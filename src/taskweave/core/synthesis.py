@@ -1,0 +1,70 @@
+"""The combined report of a parent task (or a whole session), as Markdown."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from taskweave.core.model import artifact_uri, progress
+from taskweave.store.base import Row
+
+LISTED_TASKS = 500
+
+
+def build_report(
+    title: str,
+    tasks: list[Row],
+    artifacts: list[Row],
+    counts: dict[str, int],
+    truncated: bool,
+) -> tuple[str, dict[str, Any]]:
+    """Markdown for `tasks` (a subtree or a session) and the progress figures it states."""
+    figures = progress(counts)
+    by_task: dict[str, list[Row]] = defaultdict(list)
+    for artifact in artifacts:
+        by_task[artifact["task_id"]].append(artifact)
+
+    lines = [f"# {title}", ""]
+    c = figures["counts"]
+    lines.append(
+        f"**Progress:** {c['completed']} of {figures['total']} tasks completed ({figures['percent_complete']}%); "
+        f"{c['failed']} failed, {c['in_progress']} in progress, {c['pending']} pending, "
+        f"{c['blocked']} blocked, {c['cancelled']} cancelled."
+    )
+    if truncated:
+        lines.append(f"_Only the first {LISTED_TASKS} tasks are listed; the figures cover all of them._")
+
+    completed = [t for t in tasks if t["status"] == "completed"]
+    if completed:
+        lines += ["", "## Completed work"]
+        by_specialist: dict[str, list[Row]] = defaultdict(list)
+        for task in completed:
+            by_specialist[task["specialist"]].append(task)
+        for specialist in sorted(by_specialist):
+            lines += ["", f"### {specialist}"]
+            for task in by_specialist[specialist]:
+                lines.append(_task_line(task, by_task))
+
+    failed = [t for t in tasks if t["status"] == "failed"]
+    if failed:
+        lines += ["", "## Failed"]
+        lines += [_task_line(task, by_task) for task in failed]
+
+    open_items = [t for t in tasks if t["status"] in ("pending", "in_progress", "blocked")]
+    if open_items:
+        lines += ["", "## Still open"]
+        for task in open_items:
+            note = f": {task['summary']}" if task["status"] == "blocked" and task["summary"] else ""
+            lines.append(f"- [{task['status']}] **{task['title']}** (`{task['id']}`, {task['specialist']}){note}")
+
+    if artifacts:
+        lines += ["", "## Artifacts"]
+        for artifact in artifacts:
+            lines.append(f"- {artifact['name']} ({artifact['kind']}, {artifact['size']:,} bytes): {artifact_uri(artifact['id'])}")
+    return "\n".join(lines) + "\n", figures
+
+
+def _task_line(task: Row, artifacts_by_task: dict[str, list[Row]]) -> str:
+    summary = (task["summary"] or "").strip().replace("\n", " ")
+    refs = "".join(f" [{a['name']}]({artifact_uri(a['id'])})" for a in artifacts_by_task.get(task["id"], []))
+    return f"- **{task['title']}** (`{task['id']}`): {summary}{refs}"

@@ -1,0 +1,123 @@
+"""The versioned schema, shared by every store implementation.
+
+The DDL is written in the SQL both SQLite and PostgreSQL accept: `TEXT`,
+`BIGINT` and `DOUBLE PRECISION` columns (SQLite maps them to its affinities),
+JSON kept as `TEXT`, times as seconds since the epoch. `MIGRATIONS[n]` brings a
+store from version `n` to `n + 1`; a released entry is never edited, only new
+ones are appended.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: list[list[str]] = [
+    # 0 -> 1: the first release.
+    [
+        """CREATE TABLE store_meta (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        )""",
+        """CREATE TABLE workspaces (
+            id TEXT PRIMARY KEY,
+            identity TEXT NOT NULL UNIQUE,
+            root TEXT NOT NULL,
+            types TEXT NOT NULL,
+            vcs TEXT,
+            created_at DOUBLE PRECISION NOT NULL,
+            updated_at DOUBLE PRECISION NOT NULL
+        )""",
+        """CREATE TABLE sessions (
+            id TEXT PRIMARY KEY,
+            workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+            name TEXT NOT NULL,
+            status TEXT NOT NULL,
+            metadata TEXT NOT NULL,
+            created_at DOUBLE PRECISION NOT NULL,
+            last_activity_at DOUBLE PRECISION NOT NULL,
+            ended_at DOUBLE PRECISION,
+            last_event_seq BIGINT NOT NULL DEFAULT 0,
+            task_seq BIGINT NOT NULL DEFAULT 0
+        )""",
+        "CREATE INDEX sessions_by_workspace ON sessions (workspace_id, status, last_activity_at)",
+        "CREATE UNIQUE INDEX sessions_active_name ON sessions (workspace_id, name) WHERE status = 'active'",
+        """CREATE TABLE clients (
+            id TEXT PRIMARY KEY,
+            session_id TEXT NOT NULL REFERENCES sessions(id),
+            name TEXT NOT NULL,
+            version TEXT NOT NULL,
+            transport TEXT NOT NULL,
+            pid BIGINT,
+            host TEXT NOT NULL,
+            worktree TEXT,
+            state TEXT NOT NULL,
+            first_seen DOUBLE PRECISION NOT NULL,
+            last_seen DOUBLE PRECISION NOT NULL
+        )""",
+        "CREATE INDEX clients_by_session ON clients (session_id, state, last_seen)",
+        """CREATE TABLE tasks (
+            id TEXT PRIMARY KEY,
+            session_id TEXT NOT NULL REFERENCES sessions(id),
+            seq BIGINT NOT NULL,
+            parent_id TEXT REFERENCES tasks(id),
+            title TEXT NOT NULL,
+            description TEXT NOT NULL,
+            specialist TEXT NOT NULL,
+            priority BIGINT NOT NULL,
+            status TEXT NOT NULL,
+            summary TEXT,
+            version BIGINT NOT NULL,
+            claimed_by TEXT REFERENCES clients(id),
+            claim_expires_at DOUBLE PRECISION,
+            created_by TEXT,
+            created_at DOUBLE PRECISION NOT NULL,
+            updated_at DOUBLE PRECISION NOT NULL,
+            started_at DOUBLE PRECISION,
+            finished_at DOUBLE PRECISION
+        )""",
+        "CREATE UNIQUE INDEX tasks_by_seq ON tasks (session_id, seq)",
+        "CREATE INDEX tasks_by_status ON tasks (session_id, status, priority DESC, seq)",
+        "CREATE INDEX tasks_by_parent ON tasks (parent_id, status)",
+        "CREATE INDEX tasks_by_update ON tasks (session_id, updated_at)",
+        "CREATE INDEX tasks_by_claim ON tasks (claimed_by)",
+        """CREATE TABLE task_dependencies (
+            task_id TEXT NOT NULL REFERENCES tasks(id),
+            depends_on TEXT NOT NULL REFERENCES tasks(id),
+            PRIMARY KEY (task_id, depends_on)
+        )""",
+        "CREATE INDEX task_dependents ON task_dependencies (depends_on)",
+        """CREATE TABLE artifacts (
+            id TEXT PRIMARY KEY,
+            session_id TEXT NOT NULL REFERENCES sessions(id),
+            task_id TEXT REFERENCES tasks(id),
+            kind TEXT NOT NULL,
+            name TEXT NOT NULL,
+            mime_type TEXT NOT NULL,
+            content TEXT NOT NULL,
+            size BIGINT NOT NULL,
+            created_by TEXT,
+            created_at DOUBLE PRECISION NOT NULL
+        )""",
+        "CREATE INDEX artifacts_by_task ON artifacts (task_id, created_at)",
+        "CREATE INDEX artifacts_by_session ON artifacts (session_id, created_at)",
+        """CREATE TABLE events (
+            session_id TEXT NOT NULL REFERENCES sessions(id),
+            seq BIGINT NOT NULL,
+            at DOUBLE PRECISION NOT NULL,
+            actor TEXT,
+            kind TEXT NOT NULL,
+            task_id TEXT,
+            data TEXT NOT NULL,
+            PRIMARY KEY (session_id, seq)
+        )""",
+        """CREATE TABLE idempotency_keys (
+            session_id TEXT NOT NULL REFERENCES sessions(id),
+            key TEXT NOT NULL,
+            tool TEXT NOT NULL,
+            request_hash TEXT NOT NULL,
+            response TEXT NOT NULL,
+            created_at DOUBLE PRECISION NOT NULL,
+            PRIMARY KEY (session_id, key)
+        )""",
+    ],
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)
