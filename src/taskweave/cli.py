@@ -41,10 +41,20 @@ def cmd_detect(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     from taskweave.cli_views import render_status
     from taskweave.core.service import Orchestrator
+    from taskweave.errors import NotFound
     from taskweave.workspace import detect_workspace
 
     with Orchestrator.open(args.store) as orchestrator:
-        status = orchestrator.workspace_status(detect_workspace(args.dir), session_id=args.session)
+        session_id = args.session
+        if session_id is None:
+            workspace = detect_workspace(args.dir)
+            session_id = orchestrator.active_session_id(workspace)
+            if session_id is None:
+                raise NotFound(
+                    f"No active session in the workspace {workspace.root}.",
+                    hint="Start one from your agent (orchestrator_initialize_session); `taskweave sessions --all` lists every session.",
+                )
+        status = orchestrator.get_status(session_id)
     if args.json:
         _print_json(status)
     else:
@@ -58,8 +68,7 @@ def cmd_sessions(args: argparse.Namespace) -> int:
     from taskweave.workspace import detect_workspace
 
     with Orchestrator.open(args.store) as orchestrator:
-        workspace = None if args.all else detect_workspace(args.dir)
-        sessions = orchestrator.list_sessions_for(workspace)
+        sessions = orchestrator.list_sessions(None if args.all else detect_workspace(args.dir))
     if args.json:
         _print_json(sessions)
     else:

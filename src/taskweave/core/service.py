@@ -581,7 +581,7 @@ class Orchestrator:
         tx: Transaction, task: Row, client_id: str | None, kind: str, name: str, mime_type: str, content: str, now: float
     ) -> Row:
         artifact_id = tx.insert_artifact(task["session_id"], task["id"], kind, name, mime_type, content, client_id, now)
-        tx.append_event(task["session_id"], "artifact.created", client_id, now, task["id"], artifact_id=artifact_id, kind=kind)
+        tx.append_event(task["session_id"], "artifact.created", client_id, now, task["id"], artifact_id=artifact_id, artifact_kind=kind)
         return {"id": artifact_id, "kind": kind, "name": name, "size": len(content.encode())}
 
     def _require_claim(self, task: Row, client_id: str, now: float, verb: str) -> None:
@@ -861,6 +861,23 @@ class Orchestrator:
         with self.store.transaction(write=False) as tx:
             task = tx.task(task_id)
         return task["session_id"] if task else None
+
+    def require_client(self, client_id: str) -> None:
+        with self.store.transaction(write=False) as tx:
+            if tx.client(client_id) is None:
+                raise NotFound(
+                    f"Unknown client_id {client_id!r}.",
+                    hint="Use the client_id orchestrator_initialize_session returned, or omit it.",
+                )
+
+    def changes_since(self, session_id: str, seq: int) -> tuple[int, set[str]]:
+        """The session's latest event sequence number and the tasks changed after `seq`."""
+        with self.store.transaction(write=False) as tx:
+            session = tx.session(session_id)
+            if session is None or session["last_event_seq"] == seq:
+                return seq, set()
+            events = tx.events_since(session_id, seq, STATUS_EVENTS_LIMIT)
+        return session["last_event_seq"], {e["task_id"] for e in events if e["task_id"]}
 
     # -- shared checks ----------------------------------------------------
 

@@ -1,0 +1,357 @@
+"""The MCP server: a thin layer from JSON-RPC to the orchestration domain.
+
+It owns what only the protocol knows: which connection a call came on (and so
+which session and client it is bound to), the client's roots, resources and
+their subscriptions, and the shape of results and errors. Domain calls run in
+a worker thread, so a store waiting on another process's lock never stalls
+the event loop.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import warnings
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+import anyio
+import mcp_types as types
+from mcp.server.context import ServerRequestContext
+from mcp.server.lowlevel import Server
+from mcp.server.session import ServerSession
+from mcp.shared.exceptions import MCPError
+
+from taskweave import __version__
+from taskweave.core.model import status_uri, task_uri
+from taskweave.core.service import ClientInfo, Orchestrator
+from taskweave.errors import NotFound, TaskweaveError
+from taskweave.server import schema
+from taskweave.server.prompt import WORKFLOW_PROMPT
+from taskweave.server.tools import BY_NAME, TOOLS, Call, ToolSpec
+from taskweave.workspace import detect_workspace
+
+log = logging.getLogger(__name__)
+
+RESOURCE_NOT_FOUND = -32002
+WATCH_INTERVAL_SECONDS = 0.25
+ROOTS_TIMEOUT_SECONDS = 3.0
+_URI = re.compile(r"^taskweave://(?:sessions/(?P<session>[^/]+)/status|tasks/(?P<task>[^/]+)|artifacts/(?P<artifact>[^/]+))$")
+
+INSTRUCTIONS = (
+    "taskweave keeps a durable, shared orchestration session per project. Start with "
+    "orchestrator_initialize_session; plan with orchestrator_plan_task, claim with orchestrator_execute_task, "
+    "finish with orchestrator_complete_task, combine with orchestrator_synthesize_results. session_id and "
+    "client_id default to what initialize bound this connection to; pass them explicitly on stateless HTTP."
+)
+
+
+@dataclass
+class Binding:
+    """What one connection is attached to."""
+
+    session_id: str | None = None
+    client_id: str | None = None
+
+
+@dataclass
+class Subscriber:
+    session: ServerSession
+    uris: set[str] = field(default_factory=set)
+
+
+class TaskweaveServer:
+    """Builds the low-level MCP `Server` around one `Orchestrator`."""
+
+    def __init__(self, orchestrator: Orchestrator, *, transport: str) -> None:
+        self.orchestrator = orchestrator
+        self.transport = transport
+        self.bindings: dict[str, Binding] = {}
+        self.subscribers: dict[str, Subscriber] = {}
+        self._watched_seq: dict[str, int] = {}
+        self._tools = [
+            types.Tool(
+                name=spec.name,
+                description=spec.description,
+                input_schema=spec.schema,
+                annotations=types.ToolAnnotations(read_only_hint=True) if spec.read_only else None,
+            )
+            for spec in TOOLS
+        ]
+        self.server: Server[Any] = Server(
+            "taskweave",
+            version=__version__,
+            instructions=INSTRUCTIONS,
+            lifespan=self._lifespan,
+            on_list_tools=self._list_tools,
+            on_call_tool=self._call_tool,
+            on_list_resources=self._list_resources,
+            on_list_resource_templates=self._list_resource_templates,
+            on_read_resource=self._read_resource,
+            on_subscribe_resource=self._subscribe,
+            on_unsubscribe_resource=self._unsubscribe,
+            on_list_prompts=self._list_prompts,
+            on_get_prompt=self._get_prompt,
+        )
+
+    @asynccontextmanager
+    async def _lifespan(self, _: Server[Any]) -> AsyncIterator[dict[str, Any]]:
+        async with anyio.create_task_group() as group:
+            group.start_soon(self._watch_changes)
+            yield {}
+            group.cancel_scope.cancel()
+
+    # -- connections ------------------------------------------------------
+
+    @staticmethod
+    def _connection_key(ctx: ServerRequestContext[Any]) -> str | None:
+        """Stdio serves one connection per process; HTTP names its connections by Mcp-Session-Id."""
+        if ctx.request is None:
+            return "stdio"
+        session_header = ctx.request.headers.get("mcp-session-id")
+        return f"http:{session_header}" if session_header else None
+
+    def _client_info(self, ctx: ServerRequestContext[Any]) -> ClientInfo:
+        params = ctx.session.client_params
+        info = params.client_info if params else None
+        return ClientInfo(
+            name=info.name if info else "unknown",
+            version=info.version if info else "",
+            transport=self.transport,
+        )
+
+    async def _roots(self, ctx: ServerRequestContext[Any]) -> list[str]:
+        capabilities = ctx.session.client_capabilities
+        if capabilities is None or capabilities.roots is None or not ctx.session.can_send_request:
+            return []
+        try:
+            with warnings.catch_warnings(), anyio.fail_after(ROOTS_TIMEOUT_SECONDS):
+                warnings.simplefilter("ignore")
+                result = await ctx.session.list_roots()
+        except Exception as error:  # a client that cannot answer roots/list just has no roots
+            log.info("roots/list failed: %s", error)
+            return []
+        return [str(root.uri) for root in result.roots]
+
+    async def _prepare(self, ctx: ServerRequestContext[Any], spec: ToolSpec, args: dict[str, Any]) -> Call:
+        binding = self.bindings.get(self._connection_key(ctx) or "", Binding())
+        roots: list[str] | None = None
+
+        async def roots_once() -> list[str]:
+            nonlocal roots
+            if roots is None:
+                roots = await self._roots(ctx)
+            return roots
+
+        needs_detection = spec.name in ("orchestrator_initialize_session", "orchestrator_detect_workspace") or (
+            spec.name == "orchestrator_list_sessions" and not args.get("all")
+        )
+        if needs_detection and not args.get("working_directory"):
+            await roots_once()
+        session_id = args.get("session_id") or binding.session_id
+        if spec.needs_session and session_id is None:
+            workspace = await anyio.to_thread.run_sync(partial(detect_workspace, roots=await roots_once()))
+            session_id = await anyio.to_thread.run_sync(self.orchestrator.active_session_id, workspace)
+            if session_id is None:
+                raise NotFound(
+                    f"No active session in the workspace {workspace.root}.",
+                    hint="Call orchestrator_initialize_session first.",
+                )
+        client_id = args.get("client_id") or binding.client_id
+        if args.get("client_id") and spec.name != "orchestrator_initialize_session":
+            await anyio.to_thread.run_sync(self.orchestrator.require_client, args["client_id"])
+        client = self._client_info(ctx)
+        if spec.needs_client and client_id is None:
+            client_id = await anyio.to_thread.run_sync(self.orchestrator.register_client, session_id, client)
+            self._bind(ctx, session_id, client_id)
+        resolved_roots = roots or []
+        return Call(
+            orchestrator=self.orchestrator,
+            client=client,
+            session_id=session_id,
+            client_id=client_id,
+            detect=lambda directory: detect_workspace(directory, roots=resolved_roots),
+        )
+
+    def _bind(self, ctx: ServerRequestContext[Any], session_id: str | None, client_id: str | None) -> None:
+        key = self._connection_key(ctx)
+        if key is not None:
+            binding = self.bindings.setdefault(key, Binding())
+            binding.session_id = session_id or binding.session_id
+            binding.client_id = client_id or binding.client_id
+
+    # -- tools ------------------------------------------------------------
+
+    async def _list_tools(
+        self, ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None
+    ) -> types.ListToolsResult:
+        return types.ListToolsResult(tools=self._tools)
+
+    async def _call_tool(self, ctx: ServerRequestContext[Any], params: types.CallToolRequestParams) -> types.CallToolResult:
+        spec = BY_NAME.get(params.name)
+        args = params.arguments or {}
+        try:
+            if spec is None:
+                raise NotFound(f"Unknown tool {params.name!r}.", hint="Call tools/list for the tools this server has.")
+            schema.check(args, spec.schema)
+            call = await self._prepare(ctx, spec, args)
+            result = await anyio.to_thread.run_sync(spec.handler, call, args)
+            if call.bound:
+                self._bind(ctx, call.bound["session_id"], call.bound.get("client_id"))
+        except TaskweaveError as error:
+            log.info("tool %s refused: %s", params.name, error.message)
+            return _tool_result(error.to_dict(), is_error=True)
+        except Exception:
+            log.exception("tool %s failed", params.name)
+            return _tool_result(
+                {
+                    "error": {
+                        "code": "internal",
+                        "message": f"{params.name} failed because of an internal error; nothing was changed.",
+                        "hint": "Retry once; if it fails again, report it with the server's log (stderr).",
+                    }
+                },
+                is_error=True,
+            )
+        return _tool_result(result)
+
+    # -- resources --------------------------------------------------------
+
+    async def _list_resources(
+        self, ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None
+    ) -> types.ListResourcesResult:
+        binding = self.bindings.get(self._connection_key(ctx) or "")
+        resources = []
+        if binding and binding.session_id:
+            resources.append(
+                types.Resource(
+                    uri=status_uri(binding.session_id),
+                    name="session-status",
+                    description="This connection's orchestration session at a glance.",
+                    mime_type="application/json",
+                )
+            )
+        return types.ListResourcesResult(resources=resources)
+
+    async def _list_resource_templates(
+        self, ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None
+    ) -> types.ListResourceTemplatesResult:
+        return types.ListResourceTemplatesResult(
+            resource_templates=[
+                types.ResourceTemplate(
+                    uri_template="taskweave://sessions/{session_id}/status", name="session-status", mime_type="application/json"
+                ),
+                types.ResourceTemplate(uri_template="taskweave://tasks/{task_id}", name="task", mime_type="application/json"),
+                types.ResourceTemplate(uri_template="taskweave://artifacts/{artifact_id}", name="artifact"),
+            ]
+        )
+
+    async def _read_resource(
+        self, ctx: ServerRequestContext[Any], params: types.ReadResourceRequestParams
+    ) -> types.ReadResourceResult:
+        uri = str(params.uri)
+        match = _URI.match(uri)
+        try:
+            if match is None:
+                raise NotFound(f"Unknown resource {uri!r}.", hint="Use a taskweave:// URI a tool returned.")
+            if match["session"]:
+                body = await anyio.to_thread.run_sync(self.orchestrator.get_status, match["session"])
+                return _json_resource(uri, body)
+            if match["task"]:
+                return _json_resource(uri, await anyio.to_thread.run_sync(self.orchestrator.read_task, match["task"]))
+            artifact = await anyio.to_thread.run_sync(self.orchestrator.read_artifact, match["artifact"])
+        except TaskweaveError as error:
+            raise MCPError(code=RESOURCE_NOT_FOUND, message=error.message, data=error.to_dict()["error"]) from None
+        return types.ReadResourceResult(
+            contents=[types.TextResourceContents(uri=uri, text=artifact["content"], mime_type=artifact["mime_type"])]
+        )
+
+    async def _subscribe(self, ctx: ServerRequestContext[Any], params: types.SubscribeRequestParams) -> types.EmptyResult:
+        uri = str(params.uri)
+        await self._read_resource(ctx, types.ReadResourceRequestParams(uri=uri))
+        key = self._connection_key(ctx) or f"anonymous:{id(ctx.session)}"
+        subscriber = self.subscribers.setdefault(key, Subscriber(ctx.session))
+        subscriber.session = ctx.session
+        subscriber.uris.add(uri)
+        session_id = await anyio.to_thread.run_sync(self._session_of_uri, uri)
+        if session_id and session_id not in self._watched_seq:
+            status = await anyio.to_thread.run_sync(self.orchestrator.get_status, session_id)
+            self._watched_seq[session_id] = status["last_event_seq"]
+        return types.EmptyResult()
+
+    async def _unsubscribe(
+        self, ctx: ServerRequestContext[Any], params: types.UnsubscribeRequestParams
+    ) -> types.EmptyResult:
+        subscriber = self.subscribers.get(self._connection_key(ctx) or "")
+        if subscriber:
+            subscriber.uris.discard(str(params.uri))
+        return types.EmptyResult()
+
+    def _session_of_uri(self, uri: str) -> str | None:
+        match = _URI.match(uri)
+        if match is None:
+            return None
+        if match["session"]:
+            return match["session"]
+        if match["task"]:
+            return self.orchestrator.session_of_task(match["task"])
+        return None
+
+    async def _watch_changes(self) -> None:
+        """Tell subscribers about changes, whichever process made them: the event log is the source."""
+        while True:
+            await anyio.sleep(WATCH_INTERVAL_SECONDS)
+            if not self._watched_seq or not any(s.uris for s in self.subscribers.values()):
+                continue
+            try:
+                await self._notify_changes()
+            except Exception:
+                log.exception("change notification failed")
+
+    async def _notify_changes(self) -> None:
+        for session_id, seen in list(self._watched_seq.items()):
+            last_seq, task_ids = await anyio.to_thread.run_sync(self.orchestrator.changes_since, session_id, seen)
+            if last_seq == seen:
+                continue
+            self._watched_seq[session_id] = last_seq
+            changed = {status_uri(session_id), *(task_uri(task_id) for task_id in task_ids)}
+            for key, subscriber in list(self.subscribers.items()):
+                for uri in subscriber.uris & changed:
+                    try:
+                        await subscriber.session.send_resource_updated(uri)
+                    except Exception:
+                        log.info("dropping subscriber %s: it can no longer be notified", key)
+                        self.subscribers.pop(key, None)
+                        break
+
+    # -- prompts ----------------------------------------------------------
+
+    async def _list_prompts(
+        self, ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None
+    ) -> types.ListPromptsResult:
+        return types.ListPromptsResult(
+            prompts=[types.Prompt(name="taskweave-workflow", description="How to plan, execute, complete and synthesize work.")]
+        )
+
+    async def _get_prompt(self, ctx: ServerRequestContext[Any], params: types.GetPromptRequestParams) -> types.GetPromptResult:
+        if params.name != "taskweave-workflow":
+            raise MCPError(code=types.INVALID_PARAMS, message=f"Unknown prompt {params.name!r}; use 'taskweave-workflow'.")
+        return types.GetPromptResult(
+            description="The taskweave workflow",
+            messages=[types.PromptMessage(role="user", content=types.TextContent(type="text", text=WORKFLOW_PROMPT))],
+        )
+
+
+def _tool_result(body: dict[str, Any], *, is_error: bool = False) -> types.CallToolResult:
+    text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    return types.CallToolResult(content=[types.TextContent(type="text", text=text)], structured_content=body, is_error=is_error)
+
+
+def _json_resource(uri: str, body: dict[str, Any]) -> types.ReadResourceResult:
+    return types.ReadResourceResult(
+        contents=[types.TextResourceContents(uri=uri, text=json.dumps(body, ensure_ascii=False), mime_type="application/json")]
+    )
