@@ -54,20 +54,24 @@ def detect_workspace(
     else:
         identity = found.root
 
-    types, reasons = classify(found.root, scanner=scanner, catalog=catalog)
+    typing = classify(found.root, scanner=scanner, catalog=catalog)
     evidence = {
         "rule": found.rule,
         "source": start.source,
         "given": start.given,
         "markers": {os.path.relpath(d, found.root): names for d, names in found.markers.items()},
-        "types": reasons,
+        "types": typing.reasons(),
+        "hints": typing.hints,
+        "languages": typing.languages,
+        "nested_projects": typing.nested,
+        **typing.facts,
         "notes": start.notes,
         "warnings": warnings,
     }
     return Detection(
         root=found.root,
         identity=identity,
-        types=types,
+        types=typing.types,
         vcs=repository.vcs if repository else None,
         nearest_project=found.nearest_project,
         start=start.path,

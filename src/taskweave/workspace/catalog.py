@@ -1,33 +1,46 @@
 """The marker catalog: which file and directory names say which project type.
 
-The catalog is data (`markers.json`), so adding an ecosystem means adding
-entries, not code. Each marker has a `kind`: `manifest`, `workspace`, `lock`
-and `build` markers make a directory a project root; `config` markers are only
-evidence for a type.
+The catalog is data (`markers.json`), so supporting another ecosystem means
+adding entries, not code. An entry has:
+
+- `pattern` and `match`: a `name`, a `glob` over names, or a relative `path`
+  whose components may be globs (`*/src/main/AndroidManifest.xml`);
+- `kind`: `manifest`, `workspace`, `lock` and `build` markers make a directory
+  a project root; `config` markers are evidence only;
+- `types`: the canonical ids it points to; `family` instead when the ids
+  depend on the sources (`c-family`, `jvm`, `apple`);
+- `primary`: whether finding it at the root makes its types the project's own
+  (default: root-making kinds do, config markers do not);
+- `requires`: names of which at least one must sit next to the marker
+  (a trailing `/` means a directory), for names that are ambiguous alone.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import json
+import os
 import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from taskweave.workspace.scan import Listing
+from taskweave.workspace.scan import Listing, Scanner
 
 ROOT_KINDS = frozenset({"manifest", "workspace", "lock", "build"})
 
 
 @dataclass(frozen=True)
 class Marker:
-    """One catalog entry: a name, glob or relative path, and the types it points to."""
+    """One catalog entry."""
 
     pattern: str
     match: str
     kind: str
-    types: tuple[str, ...]
+    types: tuple[str, ...] = ()
+    family: str | None = None
+    primary: bool = False
+    requires: tuple[str, ...] = ()
 
     @property
     def makes_root(self) -> bool:
@@ -36,14 +49,14 @@ class Marker:
 
 @dataclass(frozen=True)
 class Hit:
-    """A marker found in a directory, under the name it was found as."""
+    """A marker found in a directory, under the name or relative path it was found as."""
 
     marker: Marker
     name: str
 
 
 class Catalog:
-    """Matches directory listings against the markers."""
+    """Matches directories against the markers."""
 
     def __init__(self, markers: list[Marker]) -> None:
         self.markers = markers
@@ -58,10 +71,6 @@ class Catalog:
             else:
                 self._paths.append(marker)
 
-    @property
-    def path_markers(self) -> list[Marker]:
-        return self._paths
-
     def hits(self, listing: Listing) -> list[Hit]:
         """The name and glob markers present in one directory listing."""
         found: list[Hit] = []
@@ -71,14 +80,70 @@ class Catalog:
             for regex, marker in self._globs:
                 if regex.match(name):
                     found.append(Hit(marker, name))
+        return [hit for hit in found if _satisfied(hit.marker, listing)]
+
+    def path_hits(self, directory: str, scanner: Scanner) -> list[Hit]:
+        """The path-shaped markers present under `directory`."""
+        listing = scanner.list(directory)
+        found: list[Hit] = []
+        for marker in self._paths:
+            if not _satisfied(marker, listing):
+                continue
+            match = _find_path(directory, marker.pattern.split("/"), scanner)
+            if match:
+                found.append(Hit(marker, match))
         return found
+
+    def all_hits(self, directory: str, scanner: Scanner) -> list[Hit]:
+        """Every marker in `directory`: names, globs and paths."""
+        return self.hits(scanner.list(directory)) + self.path_hits(directory, scanner)
+
+
+def _satisfied(marker: Marker, listing: Listing) -> bool:
+    if not marker.requires:
+        return True
+    for name in marker.requires:
+        if name.endswith("/") and name[:-1] in listing.dirs:
+            return True
+        if name in listing.files:
+            return True
+    return False
+
+
+def _find_path(directory: str, parts: list[str], scanner: Scanner) -> str | None:
+    """The first relative path under `directory` matching the glob components `parts`."""
+    head, rest = parts[0], parts[1:]
+    listing = scanner.list(directory)
+    names = listing.dirs if rest else listing.files | listing.dirs
+    if not any(char in head for char in "*?["):
+        candidates = [head] if head in names else []
+    else:
+        candidates = sorted(name for name in names if fnmatch.fnmatchcase(name, head))
+    for name in candidates:
+        if not rest:
+            return name
+        if name in listing.links:
+            continue
+        found = _find_path(os.path.join(directory, name), rest, scanner)
+        if found:
+            return f"{name}/{found}"
+    return None
 
 
 @lru_cache(maxsize=1)
 def load_catalog() -> Catalog:
     """The catalog shipped with taskweave (`markers.json` next to this module)."""
     data = json.loads(Path(__file__).with_name("markers.json").read_text(encoding="utf-8"))
-    return Catalog([
-        Marker(entry["pattern"], entry["match"], entry["kind"], tuple(entry["types"]))
-        for entry in data["markers"]
-    ])
+    markers = []
+    for entry in data["markers"]:
+        kind = entry["kind"]
+        markers.append(Marker(
+            pattern=entry["pattern"],
+            match=entry["match"],
+            kind=kind,
+            types=tuple(entry.get("types", ())),
+            family=entry.get("family"),
+            primary=entry.get("primary", kind in ROOT_KINDS),
+            requires=tuple(entry.get("requires", ())),
+        ))
+    return Catalog(markers)

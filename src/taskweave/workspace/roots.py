@@ -65,13 +65,7 @@ def find_root(start: str, *, scanner: Scanner, catalog: Catalog, home: str) -> R
 
 def root_marker_names(directory: str, scanner: Scanner, catalog: Catalog) -> list[str]:
     """The markers in `directory` that make it a project root, as found names or paths."""
-    listing = scanner.list(directory)
-    names = [hit.name for hit in catalog.hits(listing) if hit.marker.makes_root]
-    for marker in catalog.path_markers:
-        if marker.makes_root and marker.pattern.split("/", 1)[0] in listing.dirs \
-                and os.path.exists(os.path.join(directory, marker.pattern)):
-            names.append(marker.pattern)
-    return sorted(set(names))
+    return sorted({hit.name for hit in catalog.all_hits(directory, scanner) if hit.marker.makes_root})
 
 
 def _chain(start: str, top: str | None, boundaries: set[str]) -> list[str]:

@@ -1,0 +1,127 @@
+"""File extensions, the language they hold, and the project type that language implies.
+
+Only source languages count towards the statistics that decide types: prose
+(Markdown), markup and styles (HTML, CSS), data and build scripts are left out,
+as linguist and the benchmark labels do.
+"""
+
+from __future__ import annotations
+
+# language -> project type it implies (None: counted as source, but implies no type)
+LANGUAGE_TYPES: dict[str, str | None] = {
+    "Python": "python",
+    "JavaScript": "node",
+    "TypeScript": "node",
+    "Vue": "node",
+    "Svelte": "node",
+    "Astro": "node",
+    "Go": "go",
+    "Rust": "rust",
+    "Java": "java",
+    "Kotlin": "kotlin",
+    "Scala": "scala",
+    "Groovy": "groovy",
+    "Clojure": "clojure",
+    "C": "c",
+    "C++": "cpp",
+    "C/C++ header": None,
+    "Objective-C": "objc",
+    "Objective-C++": "objc",
+    "Swift": "swift",
+    "C#": "dotnet",
+    "F#": "dotnet",
+    "Visual Basic": "dotnet",
+    "Ruby": "ruby",
+    "PHP": "php",
+    "Elixir": "elixir",
+    "Erlang": "erlang",
+    "Gleam": "gleam",
+    "Haskell": "haskell",
+    "OCaml": "ocaml",
+    "Reason": "ocaml",
+    "Elm": "elm",
+    "PureScript": "purescript",
+    "Racket": "racket",
+    "Common Lisp": "commonlisp",
+    "Emacs Lisp": "elisp",
+    "Vim Script": "vim",
+    "Dart": "dart",
+    "R": "r",
+    "Julia": "julia",
+    "Zig": "zig",
+    "Nim": "nim",
+    "Lua": "lua",
+    "Perl": "perl",
+    "Crystal": "crystal",
+    "D": "d",
+    "Fortran": "fortran",
+    "Ada": "ada",
+    "Haxe": "haxe",
+    "Odin": "odin",
+    "MATLAB": "matlab",
+    "Verilog": "verilog",
+    "VHDL": "verilog",
+    "Solidity": "solidity",
+    "PowerShell": "powershell",
+    "Shell": "shell",
+    "Nix": "nix",
+    "HCL": "terraform",
+    "Jupyter Notebook": "jupyter",
+    "TeX": "latex",
+    "GDScript": "godot",
+    "Assembly": None,
+    "Scheme": None,
+}
+
+EXTENSIONS: dict[str, str] = {
+    ".py": "Python", ".pyi": "Python", ".pyx": "Python", ".pxd": "Python",
+    ".js": "JavaScript", ".mjs": "JavaScript", ".cjs": "JavaScript", ".jsx": "JavaScript",
+    ".ts": "TypeScript", ".tsx": "TypeScript", ".mts": "TypeScript", ".cts": "TypeScript",
+    ".vue": "Vue", ".svelte": "Svelte", ".astro": "Astro",
+    ".go": "Go", ".rs": "Rust",
+    ".java": "Java", ".kt": "Kotlin", ".kts": "Kotlin", ".scala": "Scala", ".sc": "Scala",
+    ".groovy": "Groovy", ".gvy": "Groovy",
+    ".clj": "Clojure", ".cljs": "Clojure", ".cljc": "Clojure", ".bb": "Clojure",
+    ".c": "C", ".h": "C/C++ header",
+    ".cc": "C++", ".cpp": "C++", ".cxx": "C++", ".c++": "C++", ".hpp": "C++", ".hh": "C++",
+    ".hxx": "C++", ".h++": "C++", ".ipp": "C++", ".tpp": "C++", ".ino": "C++", ".cu": "C++",
+    ".m": "Objective-C", ".mm": "Objective-C++", ".swift": "Swift",
+    ".cs": "C#", ".csx": "C#", ".fs": "F#", ".fsi": "F#", ".fsx": "F#", ".vb": "Visual Basic",
+    ".rb": "Ruby", ".rake": "Ruby", ".php": "PHP",
+    ".ex": "Elixir", ".exs": "Elixir", ".erl": "Erlang", ".hrl": "Erlang", ".gleam": "Gleam",
+    ".hs": "Haskell", ".lhs": "Haskell", ".ml": "OCaml", ".mli": "OCaml", ".re": "Reason", ".rei": "Reason",
+    ".elm": "Elm", ".purs": "PureScript", ".rkt": "Racket",
+    ".lisp": "Common Lisp", ".lsp": "Common Lisp", ".asd": "Common Lisp",
+    ".el": "Emacs Lisp", ".vim": "Vim Script", ".dart": "Dart",
+    ".r": "R", ".jl": "Julia", ".zig": "Zig", ".nim": "Nim", ".nims": "Nim", ".lua": "Lua",
+    ".pl": "Perl", ".pm": "Perl", ".t": "Perl", ".cr": "Crystal", ".d": "D", ".di": "D",
+    ".f": "Fortran", ".for": "Fortran", ".f77": "Fortran", ".f90": "Fortran", ".f95": "Fortran",
+    ".f03": "Fortran", ".f08": "Fortran", ".fpp": "Fortran",
+    ".adb": "Ada", ".ads": "Ada", ".ada": "Ada", ".hx": "Haxe", ".odin": "Odin",
+    ".v": "Verilog", ".sv": "Verilog", ".svh": "Verilog", ".vh": "Verilog",
+    ".vhd": "VHDL", ".vhdl": "VHDL", ".sol": "Solidity",
+    ".ps1": "PowerShell", ".psm1": "PowerShell", ".psd1": "PowerShell",
+    ".sh": "Shell", ".bash": "Shell", ".zsh": "Shell", ".ksh": "Shell", ".fish": "Shell",
+    ".nix": "Nix", ".tf": "HCL", ".hcl": "HCL", ".ipynb": "Jupyter Notebook",
+    ".tex": "TeX", ".sty": "TeX", ".cls": "TeX", ".gd": "GDScript",
+    ".s": "Assembly", ".asm": "Assembly", ".scm": "Scheme", ".ss": "Scheme", ".sld": "Scheme",
+}
+
+PROSE_EXTENSIONS = frozenset({".md", ".markdown", ".mdx", ".rst", ".adoc", ".asciidoc", ".txt", ".org"})
+
+
+def language_of(name: str) -> str | None:
+    """The source language of a file name, or None when it is not source code."""
+    dot = name.rfind(".")
+    if dot <= 0:
+        return None
+    extension = name[dot:].lower()
+    if extension == ".kts" and name.endswith(".gradle.kts"):
+        return None  # Gradle build scripts are not Kotlin sources
+    return EXTENSIONS.get(extension)
+
+
+def is_prose(name: str) -> bool:
+    """Whether a file is prose (Markdown, reStructuredText, AsciiDoc, text)."""
+    dot = name.rfind(".")
+    return dot > 0 and name[dot:].lower() in PROSE_EXTENSIONS
