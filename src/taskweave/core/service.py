@@ -165,9 +165,9 @@ class Orchestrator:
         }
 
     def _free_session_name(self, tx: Transaction, workspace_id: str, new_session: bool) -> str:
-        taken = tx.session_names(workspace_id)
-        if not new_session and DEFAULT_SESSION_NAME not in taken:
+        if not new_session and tx.active_session(workspace_id, DEFAULT_SESSION_NAME) is None:
             return DEFAULT_SESSION_NAME
+        taken = tx.session_names(workspace_id)
         number = len(taken) + 1
         while f"session-{number}" in taken:
             number += 1
@@ -186,7 +186,7 @@ class Orchestrator:
                 f"Unknown client_id {client_id!r}.",
                 hint="Omit client_id to register as a new client; use the client_id an earlier call returned.",
             )
-        tx.touch_client(client_id, session_id, now, now + self.lease_seconds)
+        tx.touch_client(client_id, session_id, now)
         tx.append_event(session_id, "client.reconnected", client_id, now, name=client.name)
         return row
 
@@ -233,7 +233,7 @@ class Orchestrator:
                 tx.set_session_status(session_id, "active", now)
                 tx.append_event(session_id, "session.resumed", client_id, now)
             if client_id is not None:
-                tx.touch_client(client_id, session_id, now, now + self.lease_seconds)
+                tx.touch_client(client_id, session_id, now)
         return self.get_status(session_id)
 
     def end_session(self, session_id: str, client_id: str | None) -> dict[str, Any]:
@@ -478,9 +478,9 @@ class Orchestrator:
                 )
             if holder and holder != client_id:
                 tx.append_event(session_id, "claim.expired", holder, now, task_id, client_id=holder)
-            if not tx.claim_task(task_id, client_id, now, now + lease):
+            if not tx.claim_task(task_id, client_id, now, lease):
                 raise Conflict(f"Task {task_id} was claimed by another client just now.", hint="Pick another task.")
-            tx.touch_client(client_id, session_id, now, now + self.lease_seconds)
+            tx.touch_client(client_id, session_id, now)
             tx.append_event(session_id, "task.claimed", client_id, now, task_id, lease_seconds=lease)
             task = self._task(tx, session_id, task_id)
             overrides = json.loads(session["metadata"]).get("specialists", {})
@@ -546,12 +546,13 @@ class Orchestrator:
                     "summary": summary_text,
                     "claimed_by": None,
                     "claim_expires_at": None,
+                    "claim_lease_seconds": None,
                     "updated_at": now,
                     "finished_at": now if status in FINISHED else None,
                 },
             )
             tx.append_event(session_id, f"task.{status}", client_id, now, task_id, artifacts=len(stored))
-            tx.touch_client(client_id, session_id, now, now + self.lease_seconds)
+            tx.touch_client(client_id, session_id, now)
             counts = tx.child_status_counts(task["parent_id"]) if task["parent_id"] else tx.status_counts(session_id)
             ready = tx.ready_tasks(session_id, 1)
             result = {
@@ -700,7 +701,7 @@ class Orchestrator:
                             f"Task {task_id} is claimed by client {task['claimed_by']}.",
                             hint="Only the claim holder can put it back; wait for the claim to lapse.",
                         )
-                    fields.update(claimed_by=None, claim_expires_at=None)
+                    fields.update(claimed_by=None, claim_expires_at=None, claim_lease_seconds=None)
                 if new_status == "pending":
                     fields["finished_at"] = None
                 fields["status"] = new_status
@@ -789,6 +790,7 @@ class Orchestrator:
                         "status": "cancelled",
                         "claimed_by": None,
                         "claim_expires_at": None,
+                        "claim_lease_seconds": None,
                         "finished_at": now,
                         "updated_at": now,
                         "summary": f"Cancelled: {why}" if why else "Cancelled.",

@@ -20,7 +20,7 @@ Row = dict[str, Any]
 
 TASK_COLUMNS = (
     "id, session_id, seq, parent_id, title, description, specialist, priority, status, summary, version, "
-    "claimed_by, claim_expires_at, created_by, created_at, updated_at, started_at, finished_at"
+    "claimed_by, claim_expires_at, claim_lease_seconds, created_by, created_at, updated_at, started_at, finished_at"
 )
 OPEN_STATUSES = ("pending", "in_progress", "blocked")
 
@@ -168,16 +168,17 @@ class Transaction(ABC):
         assert row is not None
         return row
 
-    def touch_client(self, client_id: str, session_id: str, now: float, lease_until: float) -> None:
-        """Record activity: the client is connected, bound to `session_id`, and its claims live on."""
+    def touch_client(self, client_id: str, session_id: str, now: float) -> None:
+        """Record activity: the client is connected, bound to `session_id`, and each claim it holds
+        is renewed for its own lease length."""
         self.run(
             "UPDATE clients SET last_seen = ?, state = 'connected', session_id = ? WHERE id = ?",
             now, session_id, client_id,
         )
         self.run(
-            "UPDATE tasks SET claim_expires_at = ? WHERE claimed_by = ? AND status = 'in_progress' "
-            "AND claim_expires_at < ?",
-            lease_until, client_id, lease_until,
+            "UPDATE tasks SET claim_expires_at = ? + claim_lease_seconds WHERE claimed_by = ? "
+            "AND status = 'in_progress' AND claim_expires_at < ? + claim_lease_seconds",
+            now, client_id, now,
         )
 
     def clients(self, session_id: str, limit: int = 50) -> list[Row]:
@@ -219,14 +220,14 @@ class Transaction(ABC):
             params.append(expected_version)
         return self.run(sql, *params) == 1
 
-    def claim_task(self, task_id: str, client_id: str, now: float, expires_at: float) -> bool:
+    def claim_task(self, task_id: str, client_id: str, now: float, lease_seconds: float) -> bool:
         """Take the lease when nobody else holds a live one; exactly one concurrent caller wins."""
         return self.run(
-            "UPDATE tasks SET claimed_by = ?, claim_expires_at = ?, status = 'in_progress', "
-            "started_at = COALESCE(started_at, ?), updated_at = ?, version = version + 1 "
+            "UPDATE tasks SET claimed_by = ?, claim_expires_at = ?, claim_lease_seconds = ?, "
+            "status = 'in_progress', started_at = COALESCE(started_at, ?), updated_at = ?, version = version + 1 "
             "WHERE id = ? AND status IN ('pending', 'blocked', 'in_progress') "
             "AND (claimed_by IS NULL OR claimed_by = ? OR claim_expires_at < ?)",
-            client_id, expires_at, now, now, task_id, client_id, now,
+            client_id, now + lease_seconds, lease_seconds, now, now, task_id, client_id, now,
         ) == 1
 
     def dependencies(self, task_id: str) -> list[Row]:

@@ -67,6 +67,7 @@ MIGRATIONS: list[list[str]] = [
             version BIGINT NOT NULL,
             claimed_by TEXT REFERENCES clients(id),
             claim_expires_at DOUBLE PRECISION,
+            claim_lease_seconds DOUBLE PRECISION,
             created_by TEXT,
             created_at DOUBLE PRECISION NOT NULL,
             updated_at DOUBLE PRECISION NOT NULL,

@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 30_000
 APPLICATION_ID = 0x74776576  # "twev": marks the file as a taskweave store
+SQLITE_HEADER = b"SQLite format 3\x00"
 
 
 def _dict_row(cursor: sqlite3.Cursor, row: tuple[Any, ...]) -> dict[str, Any]:
@@ -56,6 +57,7 @@ class SQLiteStore(Store):
         self._migrate()
 
     def _connect(self, synchronous: str) -> sqlite3.Connection:
+        self._refuse_non_sqlite_file()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             connection = sqlite3.connect(
@@ -77,6 +79,24 @@ class SQLiteStore(Store):
                 hint="Check the path and its permissions, or point --store / TASKWEAVE_STORE at another file.",
             ) from error
         return connection
+
+    def _refuse_non_sqlite_file(self) -> None:
+        try:
+            with open(self.path, "rb") as file:
+                header = file.read(len(SQLITE_HEADER))
+        except FileNotFoundError:
+            return
+        except OSError as error:
+            raise StoreError(
+                f"The store {self.path} cannot be read: {error.strerror}.",
+                hint="Check the file's permissions, or point --store / TASKWEAVE_STORE at another file.",
+            ) from error
+        if header and header != SQLITE_HEADER:
+            raise StoreError(
+                f"The store {self.path} is not a usable SQLite database: it is damaged or another kind of file.",
+                hint="Restore it from a backup, or point --store / TASKWEAVE_STORE at another file. "
+                "taskweave left it untouched.",
+            )
 
     def _migrate(self) -> None:
         with self._lock:
