@@ -42,6 +42,7 @@ FAMILY_SHARE = 0.25
 C_MIN_SHARE, C_MIN_FILES = 0.10, 30
 TOOLING_MAX_FILES, TOOLING_MAX_SHARE = 2, 0.05
 COLLECTION_SHARE = 1 / 3
+PROSE_RATIO = 4
 
 FAMILY_LANGUAGES = {
     "c-family": {"C": "c", "C++": "cpp"},
@@ -222,18 +223,20 @@ def _support(type_id: str, stats: Survey) -> int | None:
 
 
 def _collection(typing: Typing, stats: Survey) -> None:
-    """Type a root without its own entry point by what its nested projects are."""
+    """Type a root without its own entry point by what its nested projects are.
+
+    Infrastructure counts only when the nested projects are nothing else (a
+    repository of Dockerfiles is a docker repository).
+    """
     projects = [p for p in stats.nested if not _auxiliary(p.path)]
-    if not projects:
-        return
     counts: Counter[str] = Counter()
     for project in projects:
-        kinds = {t for hit in project.hits for t in _marker_types(hit.marker.types, hit.marker.family, stats)
-                 if hit.marker.primary}
-        counts.update(kinds - INFRA_TYPES)
-    for type_id, count in counts.most_common():
-        if count >= len(projects) * COLLECTION_SHARE:
-            typing.primary.setdefault(type_id, f"{count} of {len(projects)} nested projects")
+        counts.update({t for hit in project.hits if hit.marker.primary
+                       for t in _marker_types(hit.marker.types, hit.marker.family, stats)})
+    chosen = [t for t, count in counts.most_common() if count >= len(projects) * COLLECTION_SHARE]
+    languages = [t for t in chosen if t not in INFRA_TYPES]
+    for type_id in languages or chosen:
+        typing.primary.setdefault(type_id, f"{counts[type_id]} of {len(projects)} nested projects")
 
 
 def _auxiliary(path: str) -> bool:
@@ -252,18 +255,23 @@ def _config_confirmed(typing: Typing, hits: list[Hit], stats: Survey) -> None:
 
 
 def _layout_fallbacks(typing: Typing, root: str, listing: Listing, stats: Survey) -> None:
+    """Types for a root with no entry point, no collection and no clearly dominant language."""
     dotfiles = sorted(name for name in listing.files | listing.dirs
-                      if name.lstrip(".").lower() in DOTFILE_NAMES and name.startswith("."))
+                      if name.startswith(".") and name[1:].lower() in DOTFILE_NAMES)
     if len(dotfiles) >= 2:
         typing.primary["dotfiles"] = f"home configuration at the root: {', '.join(dotfiles[:4])}"
         return
-    if stats.sources:
-        return
-    script = _lone_script(root, listing)
+    script = None if stats.sources else _lone_script(root, listing)
     if script:
         typing.primary["shell"] = f"{script} is a script installed without an extension"
-    elif stats.prose_files:
-        typing.primary["docs"] = f"{stats.prose_files} prose files and no source code"
+        return
+    if stats.prose_files and stats.sources * PROSE_RATIO <= stats.prose_files:
+        typing.primary["docs"] = f"{stats.prose_files} prose files and {stats.sources} source files"
+        return
+    ranked = stats.languages.most_common(1)
+    if ranked and LANGUAGE_TYPES.get(ranked[0][0]) and stats.share(ranked[0][0]) >= DOMINANT_SHARE:
+        language = ranked[0][0]
+        typing.primary[LANGUAGE_TYPES[language]] = f"{language} is most of the {stats.sources} source files"
 
 
 def _lone_script(root: str, listing: Listing) -> str | None:

@@ -21,7 +21,7 @@ MAX_DEPTH = 12
 SKIPPED_DIRS = frozenset({
     "node_modules", "bower_components", "jspm_packages", "vendor", "vendors", "third_party",
     "third-party", "thirdparty", "3rdparty", "external", "extern", "deps", "Pods", "Carthage",
-    "build", "builds", "dist", "out", "target", "obj", "bin", "_build", "DerivedData",
+    "build", "builds", "dist", "out", "target", "obj", "_build", "DerivedData",
     "venv", "env", "site-packages", "__pycache__", "coverage", "htmlcov", "tmp", "temp",
     "dist-newstyle", "elm-stuff", "zig-out", "zig-cache", "Library", "Temp", "Logs",
     "generated", "gen", "__generated__",
