@@ -79,6 +79,13 @@ def summary(sections: list[Section]) -> str:
     return head + (f"; FAIL: {'; '.join(failed)}" if failed else "; all PASS")
 
 
+def root_causes(error: BaseException) -> list[str]:
+    """The leaf errors of an exception group: what a failed spawn or call really was, without the task-group noise."""
+    if isinstance(error, BaseExceptionGroup):
+        return [cause for inner in error.exceptions for cause in root_causes(inner)]
+    return [f"{type(error).__name__}: {error}"]
+
+
 def environment() -> dict[str, Any]:
     from importlib.metadata import version
 
@@ -96,7 +103,11 @@ def main(argv: list[str] | None = None) -> int:
     env = environment()
     print(f"taskweave {env['taskweave']} / mcp {env['mcp']} / Python {env['python']} / {env['platform']}\n")
     with tempfile.TemporaryDirectory(prefix="taskweave-bench-") as tmp:
-        sections = anyio.run(run_sections, Path(tmp), args)
+        try:
+            sections = anyio.run(run_sections, Path(tmp), args)
+        except Exception as error:
+            print(f"bench aborted: {'; '.join(root_causes(error))} (a server's own error, if any, is printed above)")
+            return 2
     line = summary(sections)
     print(line)
     print(f"total time: {time.perf_counter() - started:.0f} s")
