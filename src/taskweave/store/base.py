@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -48,6 +49,9 @@ class Transaction(ABC):
     @abstractmethod
     def lock_workspace(self, workspace_id: str) -> None:
         """Serialize writers that create sessions in one workspace."""
+
+    def announce_change(self, session_id: str) -> None:
+        """Tell other server processes, at commit, that `session_id` changed (a no-op where they poll)."""
 
     # -- plumbing ---------------------------------------------------------
 
@@ -414,6 +418,7 @@ class Transaction(ABC):
             "INSERT INTO events (session_id, seq, at, actor, kind, task_id, data) VALUES (?, ?, ?, ?, ?, ?, ?)",
             session_id, seq, now, actor, kind, task_id, json.dumps(data, separators=(",", ":")),
         )
+        self.announce_change(session_id)
         return seq
 
     def events_since(self, session_id: str, since: int, limit: int) -> list[Row]:
@@ -422,6 +427,33 @@ class Transaction(ABC):
             "ORDER BY seq LIMIT ?",
             session_id, since, limit,
         )
+
+    # -- consistency ------------------------------------------------------
+
+    def consistency_problems(self) -> list[str]:
+        """Logical invariants every store must keep, checked in plain words."""
+        problems: list[str] = []
+        for row in self.all(
+            "SELECT s.id, s.last_event_seq, COUNT(e.seq) AS n, COALESCE(MAX(e.seq), 0) AS top "
+            "FROM sessions s LEFT JOIN events e ON e.session_id = s.id GROUP BY s.id, s.last_event_seq"
+        ):
+            if not (row["n"] == row["top"] == row["last_event_seq"]):
+                problems.append(
+                    f"session {row['id']}: the event log has {row['n']} events numbered up to {row['top']}, "
+                    f"but the session counts {row['last_event_seq']}"
+                )
+        claimed_wrongly = self.one(
+            "SELECT COUNT(*) AS n FROM tasks WHERE (status = 'in_progress') <> (claimed_by IS NOT NULL)"
+        )
+        if claimed_wrongly and claimed_wrongly["n"]:
+            problems.append(f"{claimed_wrongly['n']} task(s) whose claim does not match their status")
+        unknown = self.one(
+            "SELECT COUNT(*) AS n FROM tasks WHERE status NOT IN "
+            "('pending', 'in_progress', 'blocked', 'completed', 'failed', 'cancelled')"
+        )
+        if unknown and unknown["n"]:
+            problems.append(f"{unknown['n']} task(s) with an unknown status")
+        return problems
 
     # -- idempotency ------------------------------------------------------
 
@@ -458,3 +490,18 @@ class Store(ABC):
     @abstractmethod
     def describe(self) -> dict[str, Any]:
         """What this store is, for diagnostics: kind, location, schema version."""
+
+    @abstractmethod
+    def check(self) -> list[str]:
+        """Verify integrity and schema; the problems found, in plain words (empty when sound)."""
+
+    @abstractmethod
+    def backup(self, target: str) -> dict[str, Any]:
+        """Write a consistent snapshot to `target` while others keep writing; what was written."""
+
+    def wait_for_change(self, timeout: float) -> None:
+        """Block until another writer may have changed something, or `timeout` passes.
+
+        This default polls; a store with push notifications returns as soon as one arrives.
+        """
+        time.sleep(timeout)

@@ -193,6 +193,45 @@ class SQLiteStore(Store):
     def describe(self) -> dict[str, Any]:
         return {"kind": "sqlite", "location": str(self.path), "schema_version": SCHEMA_VERSION}
 
+    def check(self) -> list[str]:
+        with self.transaction(write=False) as tx:
+            problems = [
+                f"integrity: {row['integrity_check']}"
+                for row in tx.all("PRAGMA integrity_check")
+                if row["integrity_check"] != "ok"
+            ]
+            problems += [
+                f"table {row['table']} row {row['rowid']} points at a missing {row['parent']} row"
+                for row in tx.all("PRAGMA foreign_key_check")
+            ]
+            version = tx.one("PRAGMA user_version")["user_version"]
+            if version != SCHEMA_VERSION or tx.meta("schema_version") != str(SCHEMA_VERSION):
+                problems.append(f"schema version is {version}, expected {SCHEMA_VERSION}")
+            problems += tx.consistency_problems()
+        return problems
+
+    def backup(self, target: str) -> dict[str, Any]:
+        """Copy the whole database in one step from a read snapshot: other writers never wait long."""
+        destination = Path(target).expanduser().resolve()
+        if destination == self.path:
+            raise StoreError("The backup target is the store itself.", hint="Give another file path.")
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        partial = destination.with_name(destination.name + ".partial")
+        partial.unlink(missing_ok=True)
+        snapshot = sqlite3.connect(partial)
+        try:
+            with self._lock:
+                self._connection.backup(snapshot)
+            snapshot.execute("PRAGMA journal_mode = DELETE")
+            verdict = snapshot.execute("PRAGMA quick_check").fetchone()[0]
+        finally:
+            snapshot.close()
+        if verdict != "ok":
+            partial.unlink(missing_ok=True)
+            raise StoreError(f"The snapshot failed its check: {verdict}.", hint="Run `taskweave check` on the store.")
+        os.replace(partial, destination)
+        return {"path": str(destination), "bytes": destination.stat().st_size}
+
 
 def default_path() -> Path:
     from platformdirs import user_data_path
