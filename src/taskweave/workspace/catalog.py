@@ -71,8 +71,12 @@ class Catalog:
             else:
                 self._paths.append(marker)
 
-    def hits(self, listing: Listing) -> list[Hit]:
-        """The name and glob markers present in one directory listing."""
+    def hits(self, listing: Listing, *, strict: bool = True) -> list[Hit]:
+        """The name and glob markers present in one directory listing.
+
+        `strict=False` ignores `requires`: a lone ambiguous manifest still bounds
+        a project (root finding), even though it does not decide a type.
+        """
         found: list[Hit] = []
         for name in sorted(listing.files | listing.dirs):
             for marker in self._by_name.get(name, ()):
@@ -80,23 +84,24 @@ class Catalog:
             for regex, marker in self._globs:
                 if regex.match(name):
                     found.append(Hit(marker, name))
-        return [hit for hit in found if _satisfied(hit.marker, listing)]
+        return [hit for hit in found if not strict or _satisfied(hit.marker, listing)]
 
-    def path_hits(self, directory: str, scanner: Scanner) -> list[Hit]:
+    def path_hits(self, directory: str, scanner: Scanner, *, strict: bool = True) -> list[Hit]:
         """The path-shaped markers present under `directory`."""
         listing = scanner.list(directory)
         found: list[Hit] = []
         for marker in self._paths:
-            if not _satisfied(marker, listing):
+            if strict and not _satisfied(marker, listing):
                 continue
             match = _find_path(directory, marker.pattern.split("/"), scanner)
             if match:
                 found.append(Hit(marker, match))
         return found
 
-    def all_hits(self, directory: str, scanner: Scanner) -> list[Hit]:
+    def all_hits(self, directory: str, scanner: Scanner, *, strict: bool = True) -> list[Hit]:
         """Every marker in `directory`: names, globs and paths."""
-        return self.hits(scanner.list(directory)) + self.path_hits(directory, scanner)
+        return (self.hits(scanner.list(directory), strict=strict)
+                + self.path_hits(directory, scanner, strict=strict))
 
 
 def _satisfied(marker: Marker, listing: Listing) -> bool:

@@ -52,11 +52,16 @@ FAMILY_LANGUAGES = {
 FAMILY_DEFAULT = {"c-family": None, "jvm": "java", "apple": "swift"}
 
 FLUTTER_PLATFORMS = ("android", "ios", "web", "linux", "macos", "windows")
-DOTFILE_NAMES = frozenset({
-    "config", "local", "bashrc", "bash_profile", "bash_aliases", "profile", "zshrc", "zprofile",
-    "zshenv", "xprofile", "xinitrc", "xresources", "vimrc", "gvimrc", "tmux.conf", "gitconfig",
-    "inputrc", "aliases", "functions", "exports", "screenrc", "wgetrc", "curlrc", "hushlogin",
+RC_NAMES = frozenset({
+    "bashrc", "bash_profile", "zshrc", "zprofile", "vimrc", "gvimrc", "tmux.conf", "gitconfig",
+    "inputrc", "xinitrc", "xprofile", "xresources",
 })
+"""Home configuration files that dotfiles repositories often keep without the dot."""
+DOTFILE_NAMES = RC_NAMES | frozenset({
+    "config", "local", "bash_aliases", "profile", "zshenv", "aliases", "functions", "exports",
+    "screenrc", "wgetrc", "curlrc", "hushlogin",
+})
+"""Names that, with a leading dot, live in a home directory."""
 META_NAMES = frozenset({
     "license", "licence", "copying", "readme", "changelog", "changes", "authors", "contributors",
     "todo", "news", "version", "notice", "thanks", "makefile", "gnumakefile", "dockerfile",
@@ -99,6 +104,7 @@ def classify(root: str, *, scanner: Scanner, catalog: Catalog) -> Typing:
     dominant = _dominant(typing, stats)
     _tooling(typing, stats)
     if not has_entry:
+        _dotfiles(typing, root, listing, scanner)
         _collection(typing, stats)
         _config_confirmed(typing, hits, stats)
     if not typing.primary:
@@ -254,13 +260,26 @@ def _config_confirmed(typing: Typing, hits: list[Hit], stats: Survey) -> None:
                 typing.secondary.pop(type_id, None)
 
 
+def _dotfiles(typing: Typing, root: str, listing: Listing, scanner: Scanner) -> None:
+    """A repository laid out like a home directory, directly or as stow packages, is dotfiles."""
+    found = [name for name in listing.files | listing.dirs if _is_dotfile(name)]
+    found += [name for name in listing.files if name.lower() in RC_NAMES]
+    for child in sorted(listing.dirs - listing.links):
+        if child.startswith("."):
+            continue
+        inner = scanner.list(os.path.join(root, child))
+        if any(_is_dotfile(name) for name in inner.files | inner.dirs):
+            found.append(f"{child}/")
+    if len(found) >= 2:
+        typing.primary["dotfiles"] = f"home configuration at the root: {', '.join(sorted(found)[:4])}"
+
+
+def _is_dotfile(name: str) -> bool:
+    return name.startswith(".") and name[1:].lower() in DOTFILE_NAMES
+
+
 def _layout_fallbacks(typing: Typing, root: str, listing: Listing, stats: Survey) -> None:
     """Types for a root with no entry point, no collection and no clearly dominant language."""
-    dotfiles = sorted(name for name in listing.files | listing.dirs
-                      if name.startswith(".") and name[1:].lower() in DOTFILE_NAMES)
-    if len(dotfiles) >= 2:
-        typing.primary["dotfiles"] = f"home configuration at the root: {', '.join(dotfiles[:4])}"
-        return
     script = None if stats.sources else _lone_script(root, listing)
     if script:
         typing.primary["shell"] = f"{script} is a script installed without an extension"
