@@ -1,0 +1,181 @@
+"""Project types: root markers, shared build systems, path-shaped markers, collections,
+language statistics, tooling manifests, manifest contents and layout fallbacks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from taskweave.workspace import detect_workspace
+
+
+def types_of(base: Path, *paths: str, contents: dict[str, str] | None = None) -> list[str]:
+    """Create the empty files (directories end in '/') and detect from `base`."""
+    for relative in paths:
+        target = base / relative
+        if relative.endswith("/"):
+            target.mkdir(parents=True, exist_ok=True)
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.touch()
+    for relative, text in (contents or {}).items():
+        (base / relative).parent.mkdir(parents=True, exist_ok=True)
+        (base / relative).write_text(text)
+    (base / ".git").mkdir(parents=True, exist_ok=True)
+    return detect_workspace(str(base), environ={}).types
+
+
+def sources(directory: str, extension: str, count: int) -> list[str]:
+    return [f"{directory}/f{index}{extension}" for index in range(count)]
+
+
+@pytest.mark.parametrize("paths, expected", [
+    (["pyproject.toml", "src/a.py"], ["python"]),
+    (["go.mod", "main.go", "Makefile"], ["go"]),
+    (["Cargo.toml", "Cargo.lock", "src/lib.rs"], ["rust"]),
+    (["mix.exs", "lib/a.ex"], ["elixir"]),
+    (["gleam.toml", "src/a.gleam"], ["gleam"]),
+    (["build.zig", "build.zig.zon", "src/main.zig"], ["zig"]),
+    (["App.sln", "App/App.csproj", "App/Program.cs"], ["dotnet"]),
+    (["project.godot", "player.gd"], ["godot"]),
+    (["deno.json", "mod.ts"], ["deno"]),
+    (["package.json", "hardhat.config.ts", "contracts/Token.sol", "scripts/deploy.js"], ["node", "solidity"]),
+])
+def test_root_entry_points(tmp_path: Path, paths: list[str], expected: list[str]) -> None:
+    assert sorted(types_of(tmp_path, *paths)) == sorted(expected)
+
+
+def test_c_build_systems_name_the_languages_present(tmp_path: Path) -> None:
+    assert types_of(tmp_path / "c", "meson.build", *sources("src", ".c", 8), "src/a.h") == ["c"]
+    assert types_of(tmp_path / "cpp", "CMakeLists.txt", *sources("src", ".cpp", 8), "src/x.c") == ["cpp"]
+    assert types_of(tmp_path / "go", "Makefile", "go.mod", *sources("cmd", ".go", 8)) == ["go"]
+
+
+def test_jvm_builds_follow_the_jvm_sources(tmp_path: Path) -> None:
+    kotlin = types_of(tmp_path / "k", "build.gradle.kts", "settings.gradle.kts", *sources("src/main/kotlin", ".kt", 9))
+    assert kotlin == ["kotlin"]
+    java = types_of(tmp_path / "j", "build.gradle.kts", *sources("src/main/java", ".java", 40), "src/x.kt")
+    assert java == ["java"]
+    assert types_of(tmp_path / "empty", "pom.xml") == ["java"]
+
+
+def test_apple_projects_follow_swift_and_objective_c_sources(tmp_path: Path) -> None:
+    objc = types_of(tmp_path / "o", "Lib.podspec", "Package.swift", "Lib.xcodeproj/project.pbxproj",
+                    *sources("Lib", ".m", 10), *sources("Lib", ".h", 10), "Tests/a.swift")
+    assert objc == ["objc"]
+    assert types_of(tmp_path / "s", "Package.swift", *sources("Sources/Lib", ".swift", 5)) == ["swift"]
+
+
+def test_m_files_without_apple_signals_are_matlab(tmp_path: Path) -> None:
+    assert types_of(tmp_path, *sources("toolbox", ".m", 12), "README.md") == ["matlab"]
+
+
+@pytest.mark.parametrize("paths, expected", [
+    (["build.gradle.kts", "settings.gradle.kts", "app/build.gradle.kts", "app/src/main/AndroidManifest.xml",
+      *sources("app/src/main/java/x", ".kt", 5)], {"android", "kotlin"}),
+    (["Assets/Scripts/a.cs", "ProjectSettings/ProjectVersion.txt", "Packages/manifest.json"], {"unity"}),
+    (["meta/main.yml", "tasks/main.yml", "defaults/main.yml"], {"ansible"}),
+    (["site.yml", "roles/web/tasks/main.yml"], {"ansible"}),
+    (["App.xcodeproj/project.pbxproj", *sources("App", ".swift", 3)], {"swift"}),
+    (["_config.yml", "_layouts/default.html", "index.md"], {"jekyll"}),
+    (["config.toml", "layouts/index.html", "content/a.md"], {"hugo"}),
+])
+def test_path_shaped_and_layout_markers(tmp_path: Path, paths: list[str], expected: set[str]) -> None:
+    assert set(types_of(tmp_path, *paths)) == expected
+
+
+def test_an_ambiguous_name_needs_its_companions(tmp_path: Path) -> None:
+    assert "jekyll" not in types_of(tmp_path / "a", "_config.yml", "go.mod", "main.go")
+    assert "r" not in types_of(tmp_path / "b", "DESCRIPTION", "package.json", "index.js")
+
+
+def test_flutter_from_platform_folders_or_from_the_pubspec(tmp_path: Path) -> None:
+    app = types_of(tmp_path / "app", "pubspec.yaml", "lib/main.dart", "android/", "ios/", "web/")
+    assert set(app) == {"dart", "flutter"}
+    assert types_of(tmp_path / "pkg", "pubspec.yaml", "lib/a.dart") == ["dart"]
+    declared = types_of(tmp_path / "declared", "lib/main.dart",
+                        contents={"pubspec.yaml": "name: x\ndependencies:\n  flutter:\n    sdk: flutter\n"})
+    assert set(declared) == {"dart", "flutter"}
+
+
+def test_collections_are_typed_by_what_they_collect(tmp_path: Path) -> None:
+    charts = [f"charts/c{index}/{name}" for index in range(4) for name in ("Chart.yaml", "values.yaml")]
+    assert types_of(tmp_path / "helm", *charts, "scripts/tool/pyproject.toml", "README.md") == ["helm"]
+    polyglot = types_of(tmp_path / "stack", "docker-compose.yml", "backend/pyproject.toml", "backend/app/a.py",
+                        "frontend/package.json", "frontend/src/a.ts")
+    assert set(polyglot) == {"docker", "python", "node"}
+
+
+def test_nested_examples_and_fixtures_do_not_type_a_collection(tmp_path: Path) -> None:
+    found = types_of(tmp_path, "packages/a/pubspec.yaml", "packages/b/pubspec.yaml",
+                     "examples/web/package.json", "test/fixtures/x/Cargo.toml")
+    assert found == ["dart"]
+
+
+def test_dominant_language_and_its_thresholds(tmp_path: Path) -> None:
+    assert types_of(tmp_path / "lua", *sources("lua/plugin", ".lua", 20), "stylua.toml") == ["lua"]
+    assert types_of(tmp_path / "nb", *sources("notebooks", ".ipynb", 6), *sources("src", ".py", 8)) == ["jupyter"]
+    mixed = types_of(tmp_path / "mixed", "go.mod", *sources("pkg", ".go", 30), *sources("scripts", ".sh", 12))
+    assert mixed == ["go"]
+
+
+def test_vendored_and_generated_code_is_not_counted(tmp_path: Path) -> None:
+    found = types_of(tmp_path, "go.mod", *sources("pkg", ".go", 3), *sources("node_modules/x", ".js", 50),
+                     *sources("vendor/y", ".c", 50), *sources("dist", ".js", 50))
+    assert found == ["go"]
+
+
+def test_content_repositories_get_no_language_type(tmp_path: Path) -> None:
+    found = types_of(tmp_path, "hugo.toml", "content/a.md", *sources("static/js", ".js", 30))
+    assert found == ["hugo"]
+
+
+def test_a_tooling_manifest_for_another_language_is_secondary(tmp_path: Path) -> None:
+    found = types_of(tmp_path, "Lib.podspec", "Gemfile", "Gemfile.lock", "fastlane/Fastfile",
+                     *sources("Sources", ".swift", 20))
+    assert found == ["swift", "ruby"]
+    evidence = detect_workspace(str(tmp_path), environ={}).evidence["types"]
+    assert evidence["ruby"].startswith("secondary")
+
+
+def test_ruby_used_only_by_tests_is_tooling(tmp_path: Path) -> None:
+    found = types_of(tmp_path, "go.mod", "Gemfile", *sources("cmd", ".go", 20), *sources("test", ".rb", 6))
+    assert found == ["go", "ruby"]
+
+
+def test_a_second_language_with_product_code_stays_primary(tmp_path: Path) -> None:
+    found = types_of(tmp_path, "mix.exs", "package.json", *sources("lib", ".ex", 60), *sources("assets/js", ".js", 12))
+    assert found[:2] == ["elixir", "node"]
+
+
+def test_docker_is_secondary_next_to_a_language(tmp_path: Path) -> None:
+    assert types_of(tmp_path / "a", "Dockerfile", "requirements.txt", "app.py") == ["python", "docker"]
+    assert types_of(tmp_path / "b", "Dockerfile", "docker-compose.yml", "README.md") == ["docker"]
+
+
+def test_layout_fallbacks(tmp_path: Path) -> None:
+    assert types_of(tmp_path / "dot", ".zshrc", ".config/nvim/init.lua", ".tmux.conf", "README.md") == ["dotfiles"]
+    assert types_of(tmp_path / "stow", "zsh/.zshrc", "git/.gitconfig", "install.sh") == ["dotfiles"]
+    assert types_of(tmp_path / "prose", "README.md", "guide/a.md", "guide/b.md") == ["docs"]
+    assert types_of(tmp_path / "tool", "Makefile", "README.md", "mytool", "mytool.1") == ["shell"]
+
+
+def test_shebang_decides_a_lone_script_when_it_can_be_read(tmp_path: Path) -> None:
+    found = types_of(tmp_path / "py", "README.md", contents={"runme": "#!/usr/bin/env python3\nprint(1)\n"})
+    assert "shell" not in found
+    assert types_of(tmp_path / "sh", contents={"runme": "#!/usr/bin/env -S bash -e\necho\n"}) == ["shell"]
+
+
+def test_workspace_manifests_are_read_when_they_have_content(tmp_path: Path) -> None:
+    (tmp_path / "Cargo.toml").write_text('[workspace]\nmembers = ["crates/*"]\n')
+    (tmp_path / "package.json").write_text('{"private": true, "workspaces": ["packages/*"]}')
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "lib.rs").touch()
+    facts = detect_workspace(str(tmp_path), environ={}).evidence["workspace_manifests"]
+    assert facts == {"Cargo.toml": ["crates/*"], "package.json": ["packages/*"]}
+
+
+def test_malformed_manifests_degrade_to_names(tmp_path: Path) -> None:
+    found = types_of(tmp_path, "src/lib.rs", contents={"Cargo.toml": "[workspace\n", "pubspec.yaml": "\x00\xff"})
+    assert set(found) == {"rust", "dart"}
