@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 
 from taskweave.errors import StoreError
 from taskweave.store.base import Store, Transaction
 
 __all__ = ["Store", "Transaction", "open_store", "store_location"]
+
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 
 def store_location(location: str | None = None) -> str:
@@ -22,11 +25,16 @@ def store_location(location: str | None = None) -> str:
 
 
 def open_store(location: str | None = None) -> Store:
+    """A `postgresql://` (or `postgres://`) URL opens PostgreSQL; anything else is a SQLite file path."""
     resolved = store_location(location)
-    if resolved.startswith(("postgresql://", "postgres://")):
+    if resolved.startswith(POSTGRES_SCHEMES):
+        from taskweave.store.postgres import open_postgres
+
+        return open_postgres(resolved)
+    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]+:/", resolved):
         raise StoreError(
-            "PostgreSQL stores are not supported by this version of taskweave.",
-            hint="Use a SQLite file path with --store or TASKWEAVE_STORE.",
+            f"The store location {re.sub(r'//[^@/]*@', '//', resolved)!r} looks like a URL, but not a postgresql:// one.",
+            hint="Give a SQLite file path, or a URL of the form postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE.",
         )
     from taskweave.store.sqlite import open_sqlite
 

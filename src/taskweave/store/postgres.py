@@ -1,0 +1,354 @@
+"""The PostgreSQL store: one database shared by several taskweave instances.
+
+SQLite serializes every writer with one file lock; here the same guarantees
+come from row locks. Write transactions run READ COMMITTED, so a statement
+that waited for another instance's lock sees what that instance committed:
+`lock_session` / `lock_workspace` lock the row (`SELECT ... FOR UPDATE`), the
+conditional UPDATE in `claim_task` lets exactly one claimer through, and
+`append_event` numbers events by updating the session row, so sequence
+numbers stay gap-free. Read transactions run REPEATABLE READ READ ONLY: one
+snapshot per call, like a SQLite reader, and never a serialization failure.
+
+Connections come from a small pool that tests each connection before handing
+it out, so after PostgreSQL restarts the dead ones are replaced and the next
+call works without restarting taskweave. Changes are announced with NOTIFY at
+commit; `wait_for_change` LISTENs on a connection of its own.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import psycopg
+from psycopg import errors
+from psycopg.conninfo import conninfo_to_dict
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from taskweave.errors import StoreError
+from taskweave.store.base import Store, Transaction
+from taskweave.store.schema import MIGRATIONS, SCHEMA_VERSION
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "taskweave_changes"
+MIGRATION_LOCK_KEY = 0x74776576  # "twev": one migrator at a time across instances
+POOL_MIN_SIZE = 1
+POOL_MAX_SIZE = 8
+CONNECT_TIMEOUT_SECONDS = 5
+POOL_TIMEOUT_SECONDS = 10.0
+URL_FORM = "postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE"
+
+_SQL_TOKEN = re.compile(r"'(?:[^']|'')*'|\?|%")
+
+
+@lru_cache(maxsize=1024)
+def to_psycopg(sql: str) -> str:
+    """Rewrite `?` placeholders as `%s` and escape literal `%`; a `?` inside a string literal stays."""
+
+    def swap(match: re.Match[str]) -> str:
+        token = match.group()
+        if token == "?":
+            return "%s"
+        return token.replace("%", "%%")
+
+    return _SQL_TOKEN.sub(swap, sql)
+
+
+@dataclass(frozen=True)
+class Location:
+    """A parsed PostgreSQL URL; `safe_url` is the URL without its password, fit for logs and hints."""
+
+    url: str
+    safe_url: str
+    server: str
+    database: str
+    user: str
+    options: dict[str, Any]
+
+
+def parse_url(url: str) -> Location:
+    """Validate a `postgresql://` URL up front, so a typo is reported as such and not as a network error."""
+    safe_url = re.sub(r"[?&]password=[^&]*", "", re.sub(r"^(\w+://[^:@/]*):[^@/]*@", r"\1@", url))
+    try:
+        info = conninfo_to_dict(url)
+    except psycopg.ProgrammingError as error:
+        raise StoreError(
+            f"The PostgreSQL URL {safe_url} is malformed: {str(error).strip()}.",
+            hint=f"Write it as {URL_FORM}.",
+        ) from error
+    port = str(info.get("port") or "5432")
+    if not all(part.isdigit() for part in port.split(",")):
+        raise StoreError(
+            f"The PostgreSQL URL {safe_url} is malformed: the port {port!r} is not a number.",
+            hint=f"Write it as {URL_FORM}.",
+        )
+    host = str(info.get("host") or "the local socket")
+    user = str(info.get("user") or "(your login name)")
+    options: dict[str, Any] = {"autocommit": True, "row_factory": dict_row}
+    if "connect_timeout" not in info:
+        options["connect_timeout"] = CONNECT_TIMEOUT_SECONDS
+    if "application_name" not in info:
+        options["application_name"] = "taskweave"
+    return Location(
+        url=url,
+        safe_url=safe_url,
+        server=f"{host}:{port}",
+        database=str(info.get("dbname") or info.get("user") or "(default)"),
+        user=user,
+        options=options,
+    )
+
+
+def _reason(error: psycopg.Error) -> str:
+    """libpq's own words, without its connection preamble."""
+    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return text.rsplit("failed: ", 1)[-1].replace("FATAL:  ", "").rstrip(".")
+
+
+def connection_error(error: psycopg.OperationalError, where: Location) -> StoreError:
+    """Why a connection could not be opened, in terms of the part of the URL to fix."""
+    reason = _reason(error)
+    if reason.startswith("database") and "does not exist" in reason:
+        return StoreError(
+            f"The PostgreSQL database {where.database!r} does not exist on {where.server}.",
+            hint=f"Create it first (createdb -h HOST -p PORT {where.database}), or fix the database name in the URL.",
+        )
+    if "password" in reason or "authentication" in reason or reason.startswith("role"):
+        return StoreError(
+            f"PostgreSQL at {where.server} refused the login as {where.user}: {reason}.",
+            hint="Check the user and password in the URL (or PGPASSWORD / ~/.pgpass).",
+        )
+    return StoreError(
+        f"Cannot connect to PostgreSQL at {where.server}: {reason}.",
+        hint="Check that PostgreSQL is running and that the host and port in the URL are right.",
+    )
+
+
+def statement_error(error: psycopg.Error, where: Location) -> StoreError:
+    """Why a transaction failed; in every case it was rolled back."""
+    if isinstance(error, (errors.SerializationFailure, errors.DeadlockDetected)):
+        return StoreError(
+            "A concurrent change to the same data got in the way; nothing was changed.",
+            hint="Retry the call.",
+        )
+    if isinstance(error, errors.UniqueViolation):
+        return StoreError(
+            f"taskweave tried to store a duplicate ({error.diag.constraint_name}); nothing was changed. This is a bug.",
+            hint="Retry the call; if it happens again, report it with the server log.",
+        )
+    if isinstance(error, psycopg.OperationalError):
+        return StoreError(
+            f"The connection to PostgreSQL at {where.server} failed: {_reason(error)}; nothing was changed.",
+            hint="Retry the call: taskweave reconnects by itself as soon as PostgreSQL is reachable again.",
+        )
+    return StoreError(
+        f"PostgreSQL at {where.server} refused a statement: {_reason(error)}; nothing was changed.",
+        hint="Run `taskweave check`; if the problem stays, report it with the server log.",
+    )
+
+
+class PostgresTransaction(Transaction):
+    def __init__(self, connection: psycopg.Connection[dict[str, Any]]) -> None:
+        self._connection = connection
+        self._announced: set[str] = set()
+
+    def _execute(self, sql: str, params: Sequence[Any]) -> psycopg.Cursor[dict[str, Any]]:
+        return self._connection.execute(to_psycopg(sql), tuple(params))
+
+    def lock_session(self, session_id: str) -> None:
+        self._execute("SELECT id FROM sessions WHERE id = ? FOR UPDATE", (session_id,))
+
+    def lock_workspace(self, workspace_id: str) -> None:
+        self._execute("SELECT id FROM workspaces WHERE id = ? FOR UPDATE", (workspace_id,))
+
+    def announce_change(self, session_id: str) -> None:
+        """NOTIFY is delivered at commit, and not at all after a rollback."""
+        if session_id not in self._announced:
+            self._announced.add(session_id)
+            self._execute("SELECT pg_notify(?, ?)", (CHANNEL, session_id))
+
+
+class PostgresStore(Store):
+    def __init__(self, url: str, *, pool_timeout: float = POOL_TIMEOUT_SECONDS) -> None:
+        self.location = parse_url(url)
+        self.url = self.location.safe_url
+        with self._connect() as connection:
+            self._migrate(connection)
+        self._pool: ConnectionPool[psycopg.Connection[dict[str, Any]]] = ConnectionPool(
+            url,
+            min_size=POOL_MIN_SIZE,
+            max_size=POOL_MAX_SIZE,
+            timeout=pool_timeout,
+            kwargs=self.location.options,
+            check=ConnectionPool.check_connection,
+            name="taskweave",
+            open=False,
+        )
+        try:
+            self._pool.open(wait=True, timeout=CONNECT_TIMEOUT_SECONDS)
+        except PoolTimeout as error:
+            self._pool.close()
+            raise self._unreachable() from error
+        self._listener = _Listener(self._connect)
+
+    def _connect(self) -> psycopg.Connection[dict[str, Any]]:
+        try:
+            return psycopg.connect(self.location.url, **self.location.options)
+        except psycopg.OperationalError as error:
+            raise connection_error(error, self.location) from error
+
+    def _unreachable(self) -> StoreError:
+        return StoreError(
+            f"No connection to PostgreSQL at {self.location.server} could be opened in time.",
+            hint="Check that PostgreSQL is running and reachable; taskweave reconnects by itself once it is.",
+        )
+
+    # -- schema -----------------------------------------------------------
+
+    def _migrate(self, connection: psycopg.Connection[dict[str, Any]]) -> None:
+        try:
+            with connection.transaction():
+                connection.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK_KEY,))
+                tx = PostgresTransaction(connection)
+                version = self._schema_version(tx)
+                if version > SCHEMA_VERSION:
+                    raise StoreError(
+                        f"The store {self.url} has schema version {version}, newer than this taskweave "
+                        f"understands ({SCHEMA_VERSION}).",
+                        hint="Upgrade taskweave (pip install -U taskweave), or use another store.",
+                    )
+                # DDL is transactional here: a migration that fails leaves the store as it was.
+                for step in range(version, SCHEMA_VERSION):
+                    for statement in MIGRATIONS[step]:
+                        connection.execute(statement)
+                if version < SCHEMA_VERSION:
+                    tx.set_meta("schema_version", str(SCHEMA_VERSION))
+                    log.info("store %s migrated from schema version %d to %d", self.url, version, SCHEMA_VERSION)
+        except psycopg.Error as error:
+            raise statement_error(error, self.location) from error
+
+    def _schema_version(self, tx: Transaction) -> int:
+        tables = {
+            row["table_name"]
+            for row in tx.all(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+            )
+        }
+        if "store_meta" not in tables:
+            if tables:
+                raise StoreError(
+                    f"The database {self.location.database} on {self.location.server} holds other tables "
+                    "but is not a taskweave store.",
+                    hint="Point --store / TASKWEAVE_STORE at an empty database or an existing taskweave store.",
+                )
+            return 0
+        version = tx.meta("schema_version")
+        if version is None or not version.isdigit():
+            raise StoreError(
+                f"The store {self.url} has no valid schema version ({version!r}).",
+                hint="Restore it from a backup (pg_restore), or point --store / TASKWEAVE_STORE at another database.",
+            )
+        return int(version)
+
+    # -- transactions -----------------------------------------------------
+
+    @contextmanager
+    def transaction(self, *, write: bool = True) -> Iterator[Transaction]:
+        begin = "BEGIN ISOLATION LEVEL READ COMMITTED" if write else "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+        try:
+            with self._pool.connection() as connection:
+                connection.execute(begin)
+                try:
+                    yield PostgresTransaction(connection)
+                except BaseException:
+                    with suppress(psycopg.Error):
+                        connection.execute("ROLLBACK")
+                    raise
+                self._commit(connection)
+        except PoolTimeout as error:
+            raise self._unreachable() from error
+        except psycopg.Error as error:
+            raise statement_error(error, self.location) from error
+
+    def _commit(self, connection: psycopg.Connection[dict[str, Any]]) -> None:
+        try:
+            connection.execute("COMMIT")
+        except psycopg.OperationalError as error:
+            raise StoreError(
+                f"The connection to PostgreSQL at {self.location.server} was lost while saving the change: "
+                f"{_reason(error)}. It may or may not have been saved.",
+                hint="Check with orchestrator_get_status before retrying.",
+            ) from error
+
+    def close(self) -> None:
+        self._listener.close()
+        self._pool.close()
+
+    def describe(self) -> dict[str, Any]:
+        return {"kind": "postgresql", "location": self.url, "schema_version": SCHEMA_VERSION}
+
+    def check(self) -> list[str]:
+        """Schema version and the logical invariants; PostgreSQL itself enforces integrity and foreign keys."""
+        with self.transaction(write=False) as tx:
+            problems: list[str] = []
+            version = tx.meta("schema_version")
+            if version != str(SCHEMA_VERSION):
+                problems.append(f"schema version is {version}, expected {SCHEMA_VERSION}")
+            problems += tx.consistency_problems()
+        return problems
+
+    def backup(self, target: str) -> dict[str, Any]:
+        raise StoreError(
+            "A PostgreSQL store is backed up with PostgreSQL's own tools, not by copying a file.",
+            hint=f"Run: pg_dump -Fc -d '{self.url}' -f {target} "
+            f"(restore with: pg_restore --clean --if-exists -d '{self.url}' {target}).",
+        )
+
+    def wait_for_change(self, timeout: float) -> None:
+        self._listener.wait(timeout)
+
+
+class _Listener:
+    """A connection of its own that LISTENs for change announcements, reopened after a connection loss."""
+
+    def __init__(self, connect: Any) -> None:
+        self._connect = connect
+        self._connection: psycopg.Connection[dict[str, Any]] | None = None
+        self._lock = threading.Lock()
+
+    def wait(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            try:
+                if self._connection is None:
+                    self._connection = self._connect()
+                    self._connection.execute(f"LISTEN {CHANNEL}")
+                for _ in self._connection.notifies(timeout=timeout, stop_after=1):
+                    pass
+            except (psycopg.Error, StoreError) as error:
+                log.info("change listener lost its connection (%s); it reconnects on the next wait", error)
+                self._drop()
+                time.sleep(max(0.0, deadline - time.monotonic()))
+
+    def _drop(self) -> None:
+        if self._connection is not None:
+            with suppress(psycopg.Error):
+                self._connection.close()
+            self._connection = None
+
+    def close(self) -> None:
+        with self._lock:
+            self._drop()
+
+
+def open_postgres(url: str) -> PostgresStore:
+    return PostgresStore(url)
