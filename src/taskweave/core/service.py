@@ -864,6 +864,49 @@ class Orchestrator:
             task = tx.task(task_id)
         return task["session_id"] if task else None
 
+    def renew_client(self, client_id: str, session_id: str) -> None:
+        """Any sign of life from a client keeps it connected and renews its claims."""
+        now = self.clock()
+        with self.store.transaction() as tx:
+            client = tx.client(client_id)
+            if client is None:
+                return
+            if client["state"] != "connected":
+                tx.append_event(session_id, "client.reconnected", client_id, now, name=client["name"])
+            tx.touch_client(client_id, session_id, now)
+
+    def disconnect_client(self, client_id: str) -> None:
+        """The client's connection ended. Its claims stay until their leases lapse, so a
+        quick reconnect (presenting its client_id) finds them still held."""
+        with self.store.transaction() as tx:
+            client = tx.client(client_id)
+            if client is not None and tx.set_client_state(client_id, "disconnected"):
+                tx.append_event(client["session_id"], "client.disconnected", client_id, self.clock())
+
+    def expire_stale(self, *, batch: int = 500) -> dict[str, int]:
+        """Release claims whose lease lapsed and mark silent clients expired, logging each."""
+        now = self.clock()
+        with self.store.transaction(write=False) as tx:
+            claims = tx.expired_claims(now, batch)
+            clients = tx.stale_clients(now - self.lease_seconds, batch)
+        if not claims and not clients:
+            return {"claims": 0, "clients": 0}
+        released = expired = 0
+        with self.store.transaction() as tx:
+            for claim in claims:
+                tx.lock_session(claim["session_id"])
+                if tx.release_expired_claim(claim["id"], claim["claimed_by"], now):
+                    tx.append_event(
+                        claim["session_id"], "claim.expired", None, now, claim["id"],
+                        client_id=claim["claimed_by"], reason="lease lapsed",
+                    )
+                    released += 1
+            for client in clients:
+                if tx.set_client_state(client["id"], "expired"):
+                    tx.append_event(client["session_id"], "client.expired", None, now, client_id=client["id"])
+                    expired += 1
+        return {"claims": released, "clients": expired}
+
     def require_client(self, client_id: str) -> None:
         with self.store.transaction(write=False) as tx:
             if tx.client(client_id) is None:
@@ -871,6 +914,11 @@ class Orchestrator:
                     f"Unknown client_id {client_id!r}.",
                     hint="Use the client_id orchestrator_initialize_session returned, or omit it.",
                 )
+
+    def last_event_seq(self, session_id: str) -> int:
+        with self.store.transaction(write=False) as tx:
+            session = tx.session(session_id)
+        return session["last_event_seq"] if session else 0
 
     def changes_since(self, session_id: str, seq: int) -> tuple[int, set[str]]:
         """The session's latest event sequence number and the tasks changed after `seq`."""

@@ -11,26 +11,26 @@ from __future__ import annotations
 
 import json
 import logging
-import re
+import time
 import warnings
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
 import anyio
 import mcp_types as types
-from mcp.server.context import ServerRequestContext
+from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.lowlevel import Server
-from mcp.server.session import ServerSession
 from mcp.shared.exceptions import MCPError
 
 from taskweave import __version__
-from taskweave.core.model import status_uri, task_uri
+from taskweave.core.model import status_uri
 from taskweave.core.service import ClientInfo, Orchestrator
 from taskweave.errors import NotFound, TaskweaveError
 from taskweave.server import schema
+from taskweave.server.notifications import RESOURCE_URI, ChangeNotifier
 from taskweave.server.prompt import WORKFLOW_PROMPT
 from taskweave.server.tools import BY_NAME, TOOLS, Call, ToolSpec
 from taskweave.workspace import detect_workspace
@@ -38,9 +38,8 @@ from taskweave.workspace import detect_workspace
 log = logging.getLogger(__name__)
 
 RESOURCE_NOT_FOUND = -32002
-WATCH_INTERVAL_SECONDS = 0.25
 ROOTS_TIMEOUT_SECONDS = 3.0
-_URI = re.compile(r"^taskweave://(?:sessions/(?P<session>[^/]+)/status|tasks/(?P<task>[^/]+)|artifacts/(?P<artifact>[^/]+))$")
+SWEEP_SECONDS = 5.0
 
 INSTRUCTIONS = (
     "taskweave keeps a durable, shared orchestration session per project. Start with "
@@ -52,16 +51,11 @@ INSTRUCTIONS = (
 
 @dataclass
 class Binding:
-    """What one connection is attached to."""
+    """What one connection is attached to, and when it last renewed its client's liveness."""
 
     session_id: str | None = None
     client_id: str | None = None
-
-
-@dataclass
-class Subscriber:
-    session: ServerSession
-    uris: set[str] = field(default_factory=set)
+    renewed_at: float = 0.0
 
 
 class TaskweaveServer:
@@ -71,8 +65,9 @@ class TaskweaveServer:
         self.orchestrator = orchestrator
         self.transport = transport
         self.bindings: dict[str, Binding] = {}
-        self.subscribers: dict[str, Subscriber] = {}
-        self._watched_seq: dict[str, int] = {}
+        self.notifier = ChangeNotifier(orchestrator)
+        # Renewing liveness is a write; a client's requests renew it at most this often.
+        self.renew_interval = orchestrator.lease_seconds / 10
         self._tools = [
             types.Tool(
                 name=spec.name,
@@ -94,16 +89,64 @@ class TaskweaveServer:
             on_read_resource=self._read_resource,
             on_subscribe_resource=self._subscribe,
             on_unsubscribe_resource=self._unsubscribe,
+            on_subscriptions_listen=self.notifier.listen,
             on_list_prompts=self._list_prompts,
             on_get_prompt=self._get_prompt,
         )
+        self.server.middleware.append(self._renew_liveness)
 
     @asynccontextmanager
     async def _lifespan(self, _: Server[Any]) -> AsyncIterator[dict[str, Any]]:
+        """Background work for as long as the server serves; on stdio, also the connection's end."""
         async with anyio.create_task_group() as group:
-            group.start_soon(self._watch_changes)
-            yield {}
-            group.cancel_scope.cancel()
+            group.start_soon(self.notifier.run)
+            group.start_soon(self._sweep)
+            try:
+                yield {}
+            finally:
+                group.cancel_scope.cancel()
+                if self.transport == "stdio":
+                    with anyio.CancelScope(shield=True):
+                        await self.connection_closed("stdio")
+
+    async def _sweep(self) -> None:
+        """Release lapsed claims and expire silent clients; any server process may do it."""
+        while True:
+            try:
+                await anyio.to_thread.run_sync(self.orchestrator.expire_stale)
+            except Exception:
+                log.exception("sweeping stale claims failed")
+            self._forget_idle_bindings()
+            await anyio.sleep(SWEEP_SECONDS)
+
+    def _forget_idle_bindings(self) -> None:
+        horizon = time.monotonic() - 2 * self.orchestrator.lease_seconds
+        for key in [k for k, b in self.bindings.items() if k != "stdio" and b.renewed_at < horizon]:
+            del self.bindings[key]
+            self.notifier.unsubscribe(key)
+
+    async def connection_closed(self, key: str) -> None:
+        """The connection ended: its client is disconnected (claims stay until their leases lapse)."""
+        binding = self.bindings.pop(key, None)
+        self.notifier.unsubscribe(key)
+        if binding and binding.client_id:
+            try:
+                await anyio.to_thread.run_sync(self.orchestrator.disconnect_client, binding.client_id)
+            except Exception:
+                log.exception("marking client %s disconnected failed", binding.client_id)
+
+    async def _renew_liveness(self, ctx: ServerRequestContext[Any], call_next: CallNext) -> HandlerResult:
+        """Every request, pings included, is a sign of life for the connection's client."""
+        result = await call_next(ctx)
+        binding = self.bindings.get(self._connection_key(ctx) or "")
+        now = time.monotonic()
+        if binding and binding.client_id and binding.session_id and now - binding.renewed_at >= self.renew_interval:
+            binding.renewed_at = now
+            try:
+                await anyio.to_thread.run_sync(self.orchestrator.renew_client, binding.client_id, binding.session_id)
+            except Exception:
+                log.exception("renewing client %s failed", binding.client_id)
+        return result
 
     # -- connections ------------------------------------------------------
 
@@ -183,6 +226,7 @@ class TaskweaveServer:
             binding = self.bindings.setdefault(key, Binding())
             binding.session_id = session_id or binding.session_id
             binding.client_id = client_id or binding.client_id
+            binding.renewed_at = time.monotonic()
 
     # -- tools ------------------------------------------------------------
 
@@ -254,7 +298,7 @@ class TaskweaveServer:
         self, ctx: ServerRequestContext[Any], params: types.ReadResourceRequestParams
     ) -> types.ReadResourceResult:
         uri = str(params.uri)
-        match = _URI.match(uri)
+        match = RESOURCE_URI.match(uri)
         try:
             if match is None:
                 raise NotFound(f"Unknown resource {uri!r}.", hint="Use a taskweave:// URI a tool returned.")
@@ -274,59 +318,14 @@ class TaskweaveServer:
         uri = str(params.uri)
         await self._read_resource(ctx, types.ReadResourceRequestParams(uri=uri))
         key = self._connection_key(ctx) or f"anonymous:{id(ctx.session)}"
-        subscriber = self.subscribers.setdefault(key, Subscriber(ctx.session))
-        subscriber.session = ctx.session
-        subscriber.uris.add(uri)
-        session_id = await anyio.to_thread.run_sync(self._session_of_uri, uri)
-        if session_id and session_id not in self._watched_seq:
-            status = await anyio.to_thread.run_sync(self.orchestrator.get_status, session_id)
-            self._watched_seq[session_id] = status["last_event_seq"]
+        await self.notifier.subscribe(key, ctx.session, uri)
         return types.EmptyResult()
 
     async def _unsubscribe(
         self, ctx: ServerRequestContext[Any], params: types.UnsubscribeRequestParams
     ) -> types.EmptyResult:
-        subscriber = self.subscribers.get(self._connection_key(ctx) or "")
-        if subscriber:
-            subscriber.uris.discard(str(params.uri))
+        self.notifier.unsubscribe(self._connection_key(ctx) or "", str(params.uri))
         return types.EmptyResult()
-
-    def _session_of_uri(self, uri: str) -> str | None:
-        match = _URI.match(uri)
-        if match is None:
-            return None
-        if match["session"]:
-            return match["session"]
-        if match["task"]:
-            return self.orchestrator.session_of_task(match["task"])
-        return None
-
-    async def _watch_changes(self) -> None:
-        """Tell subscribers about changes, whichever process made them: the event log is the source."""
-        while True:
-            await anyio.sleep(WATCH_INTERVAL_SECONDS)
-            if not self._watched_seq or not any(s.uris for s in self.subscribers.values()):
-                continue
-            try:
-                await self._notify_changes()
-            except Exception:
-                log.exception("change notification failed")
-
-    async def _notify_changes(self) -> None:
-        for session_id, seen in list(self._watched_seq.items()):
-            last_seq, task_ids = await anyio.to_thread.run_sync(self.orchestrator.changes_since, session_id, seen)
-            if last_seq == seen:
-                continue
-            self._watched_seq[session_id] = last_seq
-            changed = {status_uri(session_id), *(task_uri(task_id) for task_id in task_ids)}
-            for key, subscriber in list(self.subscribers.items()):
-                for uri in subscriber.uris & changed:
-                    try:
-                        await subscriber.session.send_resource_updated(uri)
-                    except Exception:
-                        log.info("dropping subscriber %s: it can no longer be notified", key)
-                        self.subscribers.pop(key, None)
-                        break
 
     # -- prompts ----------------------------------------------------------
 

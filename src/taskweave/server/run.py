@@ -79,9 +79,28 @@ async def _serve_http(app: Any, host: str, port: int, token: str | None) -> None
     else:
         security = TransportSecuritySettings(enable_dns_rebinding_protection=False)
     starlette_app = app.server.streamable_http_app(transport_security=security, host=host)
-    asgi = BearerTokenMiddleware(starlette_app, token) if token else starlette_app
+    asgi = SessionEndObserver(starlette_app, app)
+    asgi = BearerTokenMiddleware(asgi, token) if token else asgi
     config = uvicorn.Config(asgi, host=host, port=port, log_level="warning", lifespan="on")
     await uvicorn.Server(config).serve()
+
+
+class SessionEndObserver:
+    """Marks a client disconnected when its HTTP session is ended with DELETE.
+
+    Sessions that simply go quiet are not seen here; their clients expire when their lease lapses.
+    """
+
+    def __init__(self, asgi: Any, app: Any) -> None:
+        self.asgi = asgi
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await self.asgi(scope, receive, send)
+        if scope["type"] == "http" and scope["method"] == "DELETE":
+            session_id = dict(scope["headers"]).get(b"mcp-session-id")
+            if session_id:
+                await self.app.connection_closed(f"http:{session_id.decode()}")
 
 
 class BearerTokenMiddleware:

@@ -185,6 +185,17 @@ class Transaction(ABC):
             now, client_id, now,
         )
 
+    def set_client_state(self, client_id: str, state: str) -> bool:
+        return self.run("UPDATE clients SET state = ? WHERE id = ? AND state <> ?", state, client_id, state) == 1
+
+    def stale_clients(self, seen_before: float, limit: int) -> list[Row]:
+        """Clients not yet marked expired whose last sign of life is older than `seen_before`."""
+        return self.all(
+            "SELECT id, session_id, name FROM clients WHERE state IN ('connected', 'disconnected') "
+            "AND last_seen < ? LIMIT ?",
+            seen_before, limit,
+        )
+
     def clients(self, session_id: str, limit: int = 50) -> list[Row]:
         return self.all(
             "SELECT * FROM clients WHERE session_id = ? ORDER BY last_seen DESC LIMIT ?", session_id, limit
@@ -232,6 +243,22 @@ class Transaction(ABC):
             "WHERE id = ? AND status IN ('pending', 'blocked', 'in_progress') "
             "AND (claimed_by IS NULL OR claimed_by = ? OR claim_expires_at < ?)",
             client_id, now + lease_seconds, lease_seconds, now, now, task_id, client_id, now,
+        ) == 1
+
+    def expired_claims(self, now: float, limit: int) -> list[Row]:
+        return self.all(
+            "SELECT id, session_id, claimed_by FROM tasks WHERE status = 'in_progress' AND claim_expires_at < ? "
+            "LIMIT ?",
+            now, limit,
+        )
+
+    def release_expired_claim(self, task_id: str, holder: str, now: float) -> bool:
+        """Put a task whose lease lapsed back to pending; False if it was renewed or taken meanwhile."""
+        return self.run(
+            "UPDATE tasks SET status = 'pending', claimed_by = NULL, claim_expires_at = NULL, "
+            "claim_lease_seconds = NULL, updated_at = ?, version = version + 1 "
+            "WHERE id = ? AND status = 'in_progress' AND claimed_by = ? AND claim_expires_at < ?",
+            now, task_id, holder, now,
         ) == 1
 
     def dependencies(self, task_id: str) -> list[Row]:

@@ -53,6 +53,7 @@ MIGRATIONS: list[list[str]] = [
             last_seen DOUBLE PRECISION NOT NULL
         )""",
         "CREATE INDEX clients_by_session ON clients (session_id, state, last_seen)",
+        "CREATE INDEX clients_by_liveness ON clients (state, last_seen)",
         """CREATE TABLE tasks (
             id TEXT PRIMARY KEY,
             session_id TEXT NOT NULL REFERENCES sessions(id),
@@ -79,6 +80,7 @@ MIGRATIONS: list[list[str]] = [
         "CREATE INDEX tasks_by_parent ON tasks (parent_id, status)",
         "CREATE INDEX tasks_by_update ON tasks (session_id, updated_at)",
         "CREATE INDEX tasks_by_claim ON tasks (claimed_by)",
+        "CREATE INDEX tasks_by_claim_expiry ON tasks (status, claim_expires_at)",
         """CREATE TABLE task_dependencies (
             task_id TEXT NOT NULL REFERENCES tasks(id),
             depends_on TEXT NOT NULL REFERENCES tasks(id),
