@@ -3,8 +3,10 @@
 The stores are filled in-process through `Orchestrator`, which is much faster
 than going through the tools and writes exactly what the tools would. Each
 plan is a parent with up to 99 subtasks in chains of five; in every plan the
-first 60% of the subtasks are completed, one is in progress and the rest are
-pending, so the ready-task and count queries see a realistic mix.
+first 60% of the subtasks are completed and the rest are pending, so the
+ready-task and count queries see a realistic mix. A few agents are at work
+(CLAIMS tasks in progress) whatever the size: the number of claims follows
+the number of agents, not the number of tasks, and the status lists every one.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ TARGET = 1.5
 PLAN_SIZE = 100
 CHAIN = 5
 DONE_FRACTION = 0.6
+CLAIMS = 3
 
 
 def populate(store: Path, workspace: Path, tasks: int) -> None:
@@ -47,12 +50,11 @@ def populate(store: Path, workspace: Path, tasks: int) -> None:
                 session_id, client_id, title=f"Work package {plan}", description="A batch of work.", subtasks=subtasks
             )
             ids = [s["task_id"] for s in planned["subtasks"]]
-            done = int(len(ids) * DONE_FRACTION)
-            for task_id in ids[:done]:
+            for task_id in ids[: int(len(ids) * DONE_FRACTION)]:
                 orchestrator.execute_task(session_id, client_id, task_id)
                 orchestrator.complete_task(session_id, client_id, task_id, summary="Done.")
-            if done < len(ids):
-                orchestrator.execute_task(session_id, client_id, ids[done])
+        for ready in orchestrator.get_status(session_id)["tasks"]["ready"][:CLAIMS]:
+            orchestrator.execute_task(session_id, client_id, ready["task_id"])
 
 
 async def time_reattach(store: Path, workspace: Path) -> tuple[float, float]:
