@@ -23,7 +23,6 @@ import os
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 from taskweave.workspace.scan import Listing, Scanner
 
@@ -70,6 +69,8 @@ class Catalog:
                 self._globs.append((re.compile(fnmatch.translate(marker.pattern)), marker))
             else:
                 self._paths.append(marker)
+        # One combined pattern rejects the many names that match no glob in a single call.
+        self._any_glob = re.compile("|".join(f"(?:{regex.pattern})" for regex, _ in self._globs) or "(?!)")
 
     def hits(self, listing: Listing, *, strict: bool = True) -> list[Hit]:
         """The name and glob markers present in one directory listing.
@@ -78,12 +79,12 @@ class Catalog:
         a project (root finding), even though it does not decide a type.
         """
         found: list[Hit] = []
-        for name in sorted(listing.files | listing.dirs):
+        for name in listing.files | listing.dirs:
             for marker in self._by_name.get(name, ()):
                 found.append(Hit(marker, name))
-            for regex, marker in self._globs:
-                if regex.match(name):
-                    found.append(Hit(marker, name))
+            if self._any_glob.match(name):
+                found.extend(Hit(marker, name) for regex, marker in self._globs if regex.match(name))
+        found.sort(key=lambda hit: hit.name)
         return [hit for hit in found if not strict or _satisfied(hit.marker, listing)]
 
     def path_hits(self, directory: str, scanner: Scanner, *, strict: bool = True) -> list[Hit]:
@@ -138,7 +139,8 @@ def _find_path(directory: str, parts: list[str], scanner: Scanner) -> str | None
 @lru_cache(maxsize=1)
 def load_catalog() -> Catalog:
     """The catalog shipped with taskweave (`markers.json` next to this module)."""
-    data = json.loads(Path(__file__).with_name("markers.json").read_text(encoding="utf-8"))
+    with open(os.path.join(os.path.dirname(__file__), "markers.json"), encoding="utf-8") as handle:
+        data = json.load(handle)
     markers = []
     for entry in data["markers"]:
         kind = entry["kind"]

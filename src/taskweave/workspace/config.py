@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tomllib
 from typing import Any
 
 CONFIG_NAME = ".taskweave.toml"
@@ -15,6 +14,8 @@ def read_config(path: str) -> tuple[dict[str, Any], list[str]]:
     A broken config must not stop detection: the directory holding it is still
     the root, and the warning tells the user what to fix.
     """
+    import tomllib  # only projects with a config pay for the TOML parser
+
     try:
         with open(path, "rb") as handle:
             config = tomllib.load(handle)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import tomllib
 from typing import Any
 
 from taskweave.workspace.scan import Listing
@@ -99,6 +98,8 @@ def _toml(path: str) -> dict[str, Any] | None:
     text = read_text(path)
     if text is None:
         return None
+    import tomllib  # only a non-empty Cargo.toml or pyproject.toml pays for the TOML parser
+
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError:

@@ -13,7 +13,6 @@ import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from urllib.parse import unquote, urlsplit
 
 from taskweave.errors import InvalidInput
 
@@ -57,14 +56,17 @@ def to_local_path(value: str, *, home: str) -> str:
     """
     text = value.strip()
     if text.lower().startswith("file:"):
-        parts = urlsplit(text)
-        path = unquote(parts.path)
-        if parts.netloc and parts.netloc.lower() != "localhost":
-            path = f"//{parts.netloc}{path}"  # UNC share: file://server/share
-        text = path
+        rest = text[len("file:"):].split("?", 1)[0].split("#", 1)[0]
+        host = ""
+        if rest.startswith("//"):
+            host, _, rest = rest[2:].partition("/")
+            rest = "/" + rest
+        text = _unquote(rest)
+        if host and host.lower() != "localhost":
+            text = f"//{host}{text}"  # UNC share: file://server/share
     drive = _WINDOWS_DRIVE.match(text)
     if drive:
-        return f"{drive.group(1).lower()}:{unquote(drive.group(2)) or '/'}".replace("\\", "/")
+        return f"{drive.group(1).lower()}:{_unquote(drive.group(2)) or '/'}".replace("\\", "/")
     if text == "~" or text.startswith(("~/", "~\\")):
         return home + text[1:]
     if text.startswith("~"):
@@ -79,8 +81,8 @@ def resolve_dir(value: str, *, base: str, home: str) -> str:
         if _WINDOWS_DRIVE.match(path):
             raise Unusable(f"{value!r} is a Windows path, which does not exist on this machine")
         path = os.path.join(base, path)
-    if not os.path.lexists(path) and "%" in path and os.path.lexists(unquote(path)):
-        path = unquote(path)
+    if not os.path.lexists(path) and os.path.lexists(_unquote(path)):
+        path = _unquote(path)
     if os.path.islink(path) and not os.path.exists(path):
         raise Unusable(f"{value!r} is a broken symbolic link")
     try:
@@ -169,6 +171,14 @@ def choose_start(
         "no usable directory to detect a workspace from" + (f" ({'; '.join(warnings)})" if warnings else ""),
         hint="pass working_directory with the absolute path of the project, or set TASKWEAVE_WORKSPACE",
     )
+
+
+def _unquote(text: str) -> str:
+    if "%" not in text:
+        return text
+    from urllib.parse import unquote  # rarely needed; keeps `taskweave detect` start-up small
+
+    return unquote(text)
 
 
 def _first_usable_root(roots: Sequence[str], home: str) -> str | None:

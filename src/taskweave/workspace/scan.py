@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-DEFAULT_BUDGET = 20_000
+DEFAULT_BUDGET = 12_000
 """Directory entries one detection may read in total."""
 
 MAX_ENTRIES_PER_DIR = 5_000
