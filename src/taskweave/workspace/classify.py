@@ -85,6 +85,15 @@ class Typing:
     def types(self) -> list[str]:
         return [*self.primary, *(t for t in self.secondary if t not in self.primary)]
 
+    def rank(self, stats: Survey) -> None:
+        """Order primary types: platforms and content first, then languages by their code, then infrastructure."""
+        def relevance(type_id: str) -> tuple[int, int]:
+            if type_id in INFRA_TYPES:
+                return 2, 0
+            support = _support(type_id, stats)
+            return (0, 0) if support is None else (1, -support)
+        self.primary = dict(sorted(self.primary.items(), key=lambda item: relevance(item[0])))
+
     def reasons(self) -> dict[str, str]:
         return {**{t: f"secondary: {why}" for t, why in self.secondary.items()}, **self.primary}
 
@@ -109,6 +118,7 @@ def classify(root: str, *, scanner: Scanner, catalog: Catalog) -> Typing:
         _config_confirmed(typing, hits, stats)
     if not typing.primary:
         _layout_fallbacks(typing, root, listing, stats)
+    typing.rank(stats)
     typing.facts = {
         "dominant_language": dominant,
         "source_files": stats.sources,
@@ -284,7 +294,7 @@ def _layout_fallbacks(typing: Typing, root: str, listing: Listing, stats: Survey
     if script:
         typing.primary["shell"] = f"{script} is a script installed without an extension"
         return
-    if stats.prose_files and stats.sources * PROSE_RATIO <= stats.prose_files:
+    if stats.prose_files and stats.sources * PROSE_RATIO <= stats.prose_files and stats.markup_files <= stats.prose_files:
         typing.primary["docs"] = f"{stats.prose_files} prose files and {stats.sources} source files"
         return
     ranked = stats.languages.most_common(1)

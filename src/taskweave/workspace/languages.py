@@ -108,20 +108,26 @@ EXTENSIONS: dict[str, str] = {
 }
 
 PROSE_EXTENSIONS = frozenset({".md", ".markdown", ".mdx", ".rst", ".adoc", ".asciidoc", ".txt", ".org"})
+MARKUP_EXTENSIONS = frozenset({".html", ".htm", ".xhtml", ".css", ".scss", ".sass", ".less"})
 
 
 def language_of(name: str) -> str | None:
     """The source language of a file name, or None when it is not source code."""
-    dot = name.rfind(".")
-    if dot <= 0:
-        return None
-    extension = name[dot:].lower()
-    if extension == ".kts" and name.endswith(".gradle.kts"):
+    if name.endswith(".gradle.kts"):
         return None  # Gradle build scripts are not Kotlin sources
-    return EXTENSIONS.get(extension)
+    return EXTENSIONS.get(_extension(name))
 
 
 def is_prose(name: str) -> bool:
     """Whether a file is prose (Markdown, reStructuredText, AsciiDoc, text)."""
+    return _extension(name) in PROSE_EXTENSIONS
+
+
+def is_markup(name: str) -> bool:
+    """Whether a file is web markup or styling (HTML, CSS and its dialects)."""
+    return _extension(name) in MARKUP_EXTENSIONS
+
+
+def _extension(name: str) -> str:
     dot = name.rfind(".")
-    return dot > 0 and name[dot:].lower() in PROSE_EXTENSIONS
+    return name[dot:].lower() if dot > 0 else ""

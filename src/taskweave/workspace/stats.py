@@ -13,7 +13,7 @@ from collections import Counter, deque
 from dataclasses import dataclass, field
 
 from taskweave.workspace.catalog import Catalog, Hit
-from taskweave.workspace.languages import is_prose, language_of
+from taskweave.workspace.languages import is_markup, is_prose, language_of
 from taskweave.workspace.scan import Scanner
 
 MAX_DEPTH = 12
@@ -57,6 +57,7 @@ class Survey:
     product: Counter[str] = field(default_factory=Counter)
     """Source files per language outside tests, docs, examples and tooling."""
     prose_files: int = 0
+    markup_files: int = 0
     files: int = 0
     nested: list[NestedProject] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
@@ -95,6 +96,8 @@ def survey(root: str, *, scanner: Scanner, catalog: Catalog) -> Survey:
                     result.product[language] += 1
             elif is_prose(name):
                 result.prose_files += 1
+            elif is_markup(name):
+                result.markup_files += 1
         if depth >= MAX_DEPTH:
             continue
         for name in sorted(listing.dirs):
