@@ -115,41 +115,24 @@ def choose_start(
     warning.
     """
     home = home_dir(environ)
+    base_cwd = cwd if cwd is not None else _getcwd()
     warnings: list[str] = []
     notes: list[str] = []
-    base_cwd = cwd if cwd is not None else _getcwd()
+    if working_directory is not None and not working_directory.strip():
+        notes.append("empty working_directory treated as not given")
+    elif working_directory is not None:
+        holder = placeholder_in(working_directory)
+        if not holder:
+            base = _first_usable_root(roots, home) or base_cwd or os.sep
+            return _explicit_start(working_directory, base, home, notes)
+        warnings.append(f"working_directory {working_directory!r} holds the unexpanded placeholder {holder}; ignored")
 
-    candidates: list[tuple[str, str]] = []
-    for root in roots:
-        if isinstance(root, str) and root.strip():
-            candidates.append(("roots", root))
-    env_value = environ.get(ENV_VAR, "")
-    if env_value.strip():
-        candidates.append(("env", env_value))
+    usable_roots = [root for root in roots if isinstance(root, str) and root.strip()]
+    candidates = [("roots", root) for root in usable_roots]
+    if environ.get(ENV_VAR, "").strip():
+        candidates.append(("env", environ[ENV_VAR]))
     if base_cwd:
         candidates.append(("cwd", base_cwd))
-
-    if working_directory is not None and working_directory.strip():
-        holder = placeholder_in(working_directory)
-        if holder:
-            warnings.append(f"working_directory {working_directory!r} holds the unexpanded placeholder {holder}; ignored")
-        else:
-            base = _first_usable_root(roots, home) or base_cwd or os.sep
-            if not os.path.isabs(to_local_path(working_directory, home=home)):
-                notes.append(f"relative working_directory {working_directory!r} taken relative to {base}")
-            try:
-                path = resolve_dir(working_directory, base=base, home=home)
-            except Unusable as error:
-                raise InvalidInput(
-                    f"working_directory {error}",
-                    hint="pass the absolute path of an existing project directory, "
-                    "or omit working_directory to use the client's roots or the server's directory",
-                    working_directory=working_directory,
-                ) from None
-            return Start(path, "argument", working_directory, warnings, notes)
-    elif working_directory is not None:
-        notes.append("empty working_directory treated as not given")
-
     for source, value in candidates:
         label = {"roots": "MCP root", "env": ENV_VAR, "cwd": "working directory"}[source]
         holder = placeholder_in(value)
@@ -161,16 +144,30 @@ def choose_start(
         except Unusable as error:
             warnings.append(f"{label} {error}; ignored")
             continue
-        if source == "roots":
-            extra = [r for r in roots if r is not value and isinstance(r, str) and r.strip()]
-            if extra:
-                notes.append(f"{len(extra)} more MCP root(s) not used: {', '.join(extra)}")
+        unused = [root for root in usable_roots if root is not value] if source == "roots" else []
+        if unused:
+            notes.append(f"{len(unused)} more MCP root(s) not used: {', '.join(unused)}")
         return Start(path, source, value, warnings, notes)
 
     raise InvalidInput(
         "no usable directory to detect a workspace from" + (f" ({'; '.join(warnings)})" if warnings else ""),
         hint="pass working_directory with the absolute path of the project, or set TASKWEAVE_WORKSPACE",
     )
+
+
+def _explicit_start(working_directory: str, base: str, home: str, notes: list[str]) -> Start:
+    if not os.path.isabs(to_local_path(working_directory, home=home)):
+        notes.append(f"relative working_directory {working_directory!r} taken relative to {base}")
+    try:
+        path = resolve_dir(working_directory, base=base, home=home)
+    except Unusable as error:
+        raise InvalidInput(
+            f"working_directory {error}",
+            hint="pass the absolute path of an existing project directory, "
+            "or omit working_directory to use the client's roots or the server's directory",
+            working_directory=working_directory,
+        ) from None
+    return Start(path, "argument", working_directory, [], notes)
 
 
 def _unquote(text: str) -> str:
