@@ -8,17 +8,12 @@ from pathlib import Path
 import pytest
 
 from taskweave.workspace import detect_workspace
+from tests.test_workspace_roots import tree
 
 
 def types_of(base: Path, *paths: str, contents: dict[str, str] | None = None) -> list[str]:
     """Create the empty files (directories end in '/') and detect from `base`."""
-    for relative in paths:
-        target = base / relative
-        if relative.endswith("/"):
-            target.mkdir(parents=True, exist_ok=True)
-        else:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.touch()
+    tree(base, *paths)
     for relative, text in (contents or {}).items():
         (base / relative).parent.mkdir(parents=True, exist_ok=True)
         (base / relative).write_text(text)
