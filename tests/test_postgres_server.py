@@ -1,0 +1,135 @@
+"""Real `taskweave serve` processes on one PostgreSQL database, driven by the official MCP client."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from pathlib import Path
+
+import anyio
+import mcp_types
+import pytest
+
+from .conftest import SERVE, HttpServer, call, call_error, free_port, http_client, server_env, stdio_client
+from .test_postgres import pg_url, terminate_backends  # noqa: F401
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_workflow_over_stdio_and_a_second_process_attaches(pg_url: str, project: Path) -> None:
+    async with stdio_client(pg_url, project, name="planner") as planner, stdio_client(
+        pg_url, project / "src", name="worker"
+    ) as worker:
+        init = await call(planner, "orchestrator_initialize_session")
+        plan = await call(
+            planner, "orchestrator_plan_task", title="Ship search", description="Full-text search",
+            subtasks=[{"title": "Design", "specialist": "architect"}, {"title": "Build", "dependencies": [0]}],
+            idempotency_key="plan-1",
+        )
+        again = await call(
+            planner, "orchestrator_plan_task", title="Ship search", description="Full-text search",
+            subtasks=[{"title": "Design", "specialist": "architect"}, {"title": "Build", "dependencies": [0]}],
+            idempotency_key="plan-1",
+        )
+        assert again["replayed"] is True and again["task_id"] == plan["task_id"]
+        joined = await call(worker, "orchestrator_initialize_session")
+        assert joined["session_id"] == init["session_id"] and joined["attached"] is True
+
+        design, build = (s["task_id"] for s in plan["subtasks"])
+        await call(worker, "orchestrator_execute_task", task_id=design)
+        error = await call_error(planner, "orchestrator_execute_task", task_id=design)
+        assert error["code"] == "conflict" and error["claimed_by"] == joined["client_id"]
+        await call(worker, "orchestrator_complete_task", task_id=design, summary="designed", detailed_work="# notes")
+        work = await call(planner, "orchestrator_execute_task", task_id=build)
+        assert work["dependencies"][0]["summary"] == "designed"
+        await call(planner, "orchestrator_complete_task", task_id=build, summary="built")
+        report = await call(worker, "orchestrator_synthesize_results", parent_task_id=plan["task_id"])
+        assert "### architect" in report["report"] and report["progress"]["percent_complete"] == 100.0
+        artifact = await planner.read_resource(report["artifact"]["uri"])
+        assert artifact.contents[0].text == report["report"]
+
+
+async def test_two_http_daemons_serve_one_store(pg_url: str, project: Path) -> None:
+    first, second = HttpServer(pg_url, project), HttpServer(pg_url, project)
+    try:
+        async with http_client(first.url, name="planner") as planner, http_client(second.url, name="worker") as worker:
+            init = await call(planner, "orchestrator_initialize_session", working_directory=str(project))
+            joined = await call(worker, "orchestrator_initialize_session", working_directory=str(project))
+            assert joined["session_id"] == init["session_id"]
+            task = await call(planner, "orchestrator_plan_task", title="t", description="d")
+            await call(worker, "orchestrator_execute_task", task_id=task["task_id"])
+            error = await call_error(planner, "orchestrator_execute_task", task_id=task["task_id"])
+            assert error["code"] == "conflict"
+            stale = await call_error(
+                planner, "orchestrator_update_task", task_id=task["task_id"], priority="high", expected_version=1
+            )
+            assert stale["code"] == "conflict" and stale["current_version"] == 2
+            status = await call(planner, "orchestrator_get_status")
+            assert status["claims"][0]["client_id"] == joined["client_id"]
+    finally:
+        first.stop()
+        second.stop()
+
+
+@pytest.mark.filterwarnings("ignore:resources/subscribe is removed")
+async def test_a_subscriber_hears_a_change_made_through_another_instance_within_a_second(
+    pg_url: str, project: Path
+) -> None:
+    heard = anyio.Event()
+
+    async def on_message(message: object) -> None:
+        if isinstance(message, mcp_types.ResourceUpdatedNotification):
+            heard.set()
+
+    from mcp import Client
+    from mcp.client.stdio import StdioServerParameters
+
+    params = StdioServerParameters(
+        command=SERVE[0], args=[*SERVE[1:], "--store", pg_url], cwd=str(project), env=server_env()
+    )
+    daemon = HttpServer(pg_url, project)
+    try:
+        async with Client(params, mode="legacy", message_handler=on_message) as watcher, http_client(
+            daemon.url, name="writer"
+        ) as writer:
+            init = await call(writer, "orchestrator_initialize_session", working_directory=str(project))
+            task = await call(writer, "orchestrator_plan_task", title="t", description="d")
+            await watcher.subscribe_resource(f"taskweave://tasks/{task['task_id']}")
+            await anyio.sleep(0.5)
+            await call(writer, "orchestrator_execute_task", task_id=task["task_id"], session_id=init["session_id"])
+            changed_at = time.monotonic()
+            with anyio.fail_after(5):
+                await heard.wait()
+            assert time.monotonic() - changed_at < 1.0
+    finally:
+        daemon.stop()
+
+
+async def test_tools_work_again_after_the_connections_were_terminated(pg_url: str, project: Path) -> None:
+    async with stdio_client(pg_url, project) as client:
+        await call(client, "orchestrator_initialize_session")
+        assert terminate_backends(pg_url) >= 1
+        await call(client, "orchestrator_plan_task", title="after the restart", description="d")
+        status = await call(client, "orchestrator_get_status")
+        assert status["counts"]["pending"] == 1
+
+
+@pytest.mark.parametrize(
+    ("make_url", "expected"),
+    [
+        (lambda url: "postgresql://[broken", "malformed"),
+        (lambda url: url.rsplit("/", 1)[0] + "/no_such_database", "does not exist"),
+        (lambda url: f"postgresql://postgres@127.0.0.1:{free_port()}/db", "Cannot connect to PostgreSQL"),
+    ],
+    ids=["malformed-url", "missing-database", "server-down"],
+)
+def test_a_store_that_cannot_be_opened_stops_the_server_with_a_clear_message(
+    pg_url: str, project: Path, make_url, expected: str
+) -> None:
+    completed = subprocess.run(
+        [*SERVE, "--store", make_url(pg_url)], input="", capture_output=True, text=True, cwd=project,
+        env=server_env(), timeout=60,
+    )
+    assert completed.returncode == 1
+    assert expected in completed.stderr and "hint:" in completed.stderr
+    assert "Traceback" not in completed.stderr and completed.stdout == ""
