@@ -1,0 +1,179 @@
+"""Load benchmark: many agents on one store, over stdio (a server process each) and over HTTP daemons.
+
+For every transport and client count, the bench starts the servers on one
+store, lets every agent attach to one shared session in a fresh git
+workspace, runs the mixed workload of `load_workload` for a fixed time, stops
+everything, and checks the store against what was acknowledged
+(`load_verify`). It prints the figures per configuration and per tool, and
+the verdict against the target (32 clients: no errors besides clean claim
+conflicts, >= 500 mutating operations per second). Exit status 0 only when
+every evaluated target is met.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import resource
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import httpx2
+
+from load_report import Outcome, configurations_table, details, tools_table, verdicts
+from load_transport import Connection, HttpConnection, HttpDaemon, StdioConnection, cpu_seconds
+from load_verify import session_counts, verify
+from load_workload import CALL_TIMEOUT_SECONDS, Agent, Recorder
+from server_common import make_git_workspace
+
+TRANSPORTS = ("stdio", "http")
+SPAWN_CONCURRENCY = 8  # stdio servers starting at once: more only thrashes two cores
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clients", default="8,16,32", help="comma-separated client counts (default: 8,16,32)")
+    parser.add_argument("--seconds", type=float, default=20.0, help="measured time per configuration (default: 20)")
+    parser.add_argument("--transports", default="stdio,http", help="comma-separated: stdio, http (default: both)")
+    parser.add_argument("--store", help="store for every configuration, e.g. a postgresql:// URL (default: a new SQLite file each)")
+    parser.add_argument("--instances", type=int, default=1, help="HTTP daemons on the store, clients spread over them (default: 1)")
+    parser.add_argument("--json", type=Path, help="also write the raw figures (every latency) to this file")
+    args = parser.parse_args()
+    args.clients = [int(n) for n in args.clients.split(",")]
+    args.transports = args.transports.split(",")
+    if unknown := set(args.transports) - set(TRANSPORTS):
+        parser.error(f"unknown transport(s): {', '.join(sorted(unknown))}")
+    if args.instances < 1 or min(args.clients) < 1 or args.seconds <= 0:
+        parser.error("--instances, --clients and --seconds must be positive")
+    return args
+
+
+@asynccontextmanager
+async def stdio_connections(store: str, cwd: Path, log: Path, clients: int) -> AsyncIterator[tuple[list[Connection], list[int]]]:
+    """One `taskweave serve` process per client, as MCP clients on one machine launch them."""
+    gate = asyncio.Semaphore(SPAWN_CONCURRENCY)
+
+    async def spawn(index: int) -> StdioConnection:
+        async with gate:
+            return await StdioConnection.start(store, cwd, log, f"load-agent-{index}")
+
+    started = await asyncio.gather(*(spawn(i) for i in range(clients)), return_exceptions=True)
+    connections = [c for c in started if isinstance(c, StdioConnection)]
+    try:
+        if failed := [e for e in started if isinstance(e, BaseException)]:
+            raise RuntimeError(f"{len(failed)} stdio server(s) failed to start: {failed[0]!r}; see {log}")
+        yield list(connections), [c.process.pid for c in connections]
+    finally:
+        await asyncio.gather(*(c.close() for c in connections))
+
+
+@asynccontextmanager
+async def http_connections(
+    store: str, cwd: Path, log: Path, clients: int, instances: int
+) -> AsyncIterator[tuple[list[Connection], list[int]]]:
+    """`instances` daemons on the store, the clients spread round-robin, all through one HTTP client."""
+    daemons = [await HttpDaemon.start(store, cwd, log) for _ in range(instances)]
+    limits = httpx2.Limits(max_connections=clients + instances, max_keepalive_connections=clients + instances)
+    try:
+        async with httpx2.AsyncClient(limits=limits, timeout=CALL_TIMEOUT_SECONDS) as http:
+            connections = await asyncio.gather(
+                *(HttpConnection.start(http, daemons[i % instances].url, f"load-agent-{i}") for i in range(clients))
+            )
+            try:
+                yield list(connections), [d.process.pid for d in daemons]
+            finally:
+                await asyncio.gather(*(c.close() for c in connections), return_exceptions=True)
+    finally:
+        await asyncio.gather(*(d.stop() for d in daemons))
+
+
+async def run_configuration(transport: str, clients: int, args: argparse.Namespace, scratch: Path) -> Outcome:
+    """Start, attach, load for `args.seconds`, stop, verify: one row of the table."""
+    directory = scratch / f"{transport}-{clients}"
+    workspace = make_git_workspace(directory / "project")
+    store = args.store or str(directory / "store.db")
+    log = directory / "servers.log"
+    instances = args.instances if transport == "http" else 1
+    connect = (
+        http_connections(store, directory, log, clients, instances)
+        if transport == "http"
+        else stdio_connections(store, directory, log, clients)
+    )
+    recorder = Recorder()
+    async with connect as (connections, server_pids):
+        agents = [Agent(f"agent-{i}", c, recorder, seed=i) for i, c in enumerate(connections)]
+        await asyncio.gather(*(a.initialize(str(workspace)) for a in agents))
+        sessions = {a.session_id for a in agents}
+        if len(sessions) != 1:
+            raise RuntimeError(f"the agents landed in {len(sessions)} sessions instead of one shared session")
+        servers_before, generator_before = cpu_seconds(server_pids), _own_cpu()
+        start = time.monotonic()
+        await asyncio.gather(*(a.run(start + args.seconds) for a in agents))
+        elapsed = time.monotonic() - start
+        servers_after, generator_after = cpu_seconds(server_pids), _own_cpu()
+    session_id = sessions.pop()
+    cpu = {
+        "servers": None if servers_before is None or servers_after is None else servers_after - servers_before,
+        "generator": generator_after - generator_before,
+    }
+    return Outcome(
+        transport=transport,
+        clients=clients,
+        instances=instances,
+        seconds=elapsed,
+        samples=recorder.samples,
+        problems=verify(store, session_id, recorder.acks),
+        error_messages=recorder.error_messages,
+        cpu=cpu,
+        task_counts=session_counts(store, session_id),
+    )
+
+
+def _own_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+async def run_all(args: argparse.Namespace) -> list[Outcome]:
+    outcomes = []
+    with tempfile.TemporaryDirectory(prefix="taskweave-load-") as scratch:
+        for transport in args.transports:
+            for clients in args.clients:
+                outcome = await run_configuration(transport, clients, args, Path(scratch))
+                print(
+                    f"  {outcome.label:>8} {clients:>3} clients: {len(outcome.samples)} calls, "
+                    f"{outcome.mutating / outcome.seconds:.0f} mutating ops/s",
+                    file=sys.stderr,
+                )
+                outcomes.append(outcome)
+    return outcomes
+
+
+def main() -> int:
+    args = parse_args()
+    print(f"load benchmark: {args.transports} x {args.clients} clients, {args.seconds:g} s each", file=sys.stderr)
+    outcomes = asyncio.run(run_all(args))
+    print(configurations_table(outcomes))
+    print()
+    print(tools_table(outcomes))
+    print()
+    for line in details(outcomes):
+        print(line)
+    results = verdicts(outcomes)
+    print()
+    for line, _ in results:
+        print(line)
+    if not results:
+        print(f"target not evaluated: it needs a run with 32 clients")
+    if args.json:
+        args.json.write_text(json.dumps({"configurations": [o.to_json() for o in outcomes]}, indent=1))
+    return 0 if all(passed for _, passed in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
