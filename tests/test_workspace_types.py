@@ -126,26 +126,26 @@ def test_content_repositories_get_no_language_type(tmp_path: Path) -> None:
     assert found == ["hugo"]
 
 
-def test_a_tooling_manifest_for_another_language_is_secondary(tmp_path: Path) -> None:
+def test_a_tooling_manifest_for_another_language_is_not_a_type(tmp_path: Path) -> None:
     found = types_of(tmp_path, "Lib.podspec", "Gemfile", "Gemfile.lock", "fastlane/Fastfile",
                      *sources("Sources", ".swift", 20))
-    assert found == ["swift", "ruby"]
-    evidence = detect_workspace(str(tmp_path), environ={}).evidence["types"]
-    assert evidence["ruby"].startswith("secondary")
+    assert found == ["swift"]
+    secondary = detect_workspace(str(tmp_path), environ={}).evidence["secondary"]
+    assert "tooling only" in secondary["ruby"]
 
 
 def test_ruby_used_only_by_tests_is_tooling(tmp_path: Path) -> None:
     found = types_of(tmp_path, "go.mod", "Gemfile", *sources("cmd", ".go", 20), *sources("test", ".rb", 6))
-    assert found == ["go", "ruby"]
+    assert found == ["go"]
 
 
-def test_a_second_language_with_product_code_stays_primary(tmp_path: Path) -> None:
+def test_a_second_language_with_product_code_stays_a_type(tmp_path: Path) -> None:
     found = types_of(tmp_path, "mix.exs", "package.json", *sources("lib", ".ex", 60), *sources("assets/js", ".js", 12))
-    assert found[:2] == ["elixir", "node"]
+    assert found == ["elixir", "node"]
 
 
-def test_docker_is_secondary_next_to_a_language(tmp_path: Path) -> None:
-    assert types_of(tmp_path / "a", "Dockerfile", "requirements.txt", "app.py") == ["python", "docker"]
+def test_docker_is_a_type_only_as_the_entry_point(tmp_path: Path) -> None:
+    assert types_of(tmp_path / "a", "Dockerfile", "requirements.txt", "app.py") == ["python"]
     assert types_of(tmp_path / "b", "Dockerfile", "docker-compose.yml", "README.md") == ["docker"]
 
 

@@ -74,7 +74,9 @@ class Typing:
     """The types of one project and the reason for each."""
 
     primary: dict[str, str] = field(default_factory=dict)
+    """The project's types, in order of relevance, with the reason for each."""
     secondary: dict[str, str] = field(default_factory=dict)
+    """Ecosystems present only as tooling or packaging: evidence, not types."""
     hints: dict[str, list[str]] = field(default_factory=dict)
     """Config markers at the root: evidence, not types."""
     languages: dict[str, int] = field(default_factory=dict)
@@ -83,7 +85,7 @@ class Typing:
 
     @property
     def types(self) -> list[str]:
-        return [*self.primary, *(t for t in self.secondary if t not in self.primary)]
+        return list(self.primary)
 
     def rank(self, stats: Survey) -> None:
         """Order primary types: platforms and content first, then languages by their code, then infrastructure."""
@@ -93,9 +95,6 @@ class Typing:
             support = _support(type_id, stats)
             return (0, 0) if support is None else (1, -support)
         self.primary = dict(sorted(self.primary.items(), key=lambda item: relevance(item[0])))
-
-    def reasons(self) -> dict[str, str]:
-        return {**{t: f"secondary: {why}" for t, why in self.secondary.items()}, **self.primary}
 
 
 def classify(root: str, *, scanner: Scanner, catalog: Catalog) -> Typing:

@@ -43,6 +43,8 @@ class Detection:
         ]
         for type_id, why in evidence.get("types", {}).items():
             lines.append(f"          {type_id}: {why}")
+        for type_id, why in evidence.get("secondary", {}).items():
+            lines.append(f"          (not a type) {type_id}: {why}")
         lines.append(f"vcs:      {self.vcs or 'none'}")
         if self.nearest_project and self.nearest_project != self.root:
             lines.append(f"nearest project: {self.nearest_project}")
