@@ -63,7 +63,7 @@ _RULES = {
     "start": "no version control or project marker above; the starting directory",
 }
 _SOURCES = {
-    "argument": "the working_directory argument",
+    "argument": "the directory asked for",
     "roots": "the client's MCP roots",
     "env": "TASKWEAVE_WORKSPACE",
     "cwd": "the working directory",
