@@ -108,6 +108,10 @@ def test_nested_examples_and_fixtures_do_not_type_a_collection(tmp_path: Path) -
     assert found == ["dart"]
 
 
+def test_a_repository_of_samples_is_typed_by_its_samples(tmp_path: Path) -> None:
+    assert types_of(tmp_path, "samples/a/go.mod", "samples/b/go.mod", "samples/c/package.json", "README.md") == ["go"]
+
+
 def test_dominant_language_and_its_thresholds(tmp_path: Path) -> None:
     assert types_of(tmp_path / "lua", *sources("lua/plugin", ".lua", 20), "stylua.toml") == ["lua"]
     assert types_of(tmp_path / "nb", *sources("notebooks", ".ipynb", 6), *sources("src", ".py", 8)) == ["jupyter"]

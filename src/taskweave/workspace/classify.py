@@ -240,10 +240,11 @@ def _support(type_id: str, stats: Survey) -> int | None:
 def _collection(typing: Typing, stats: Survey) -> None:
     """Type a root without its own entry point by what its nested projects are.
 
-    Infrastructure counts only when the nested projects are nothing else (a
-    repository of Dockerfiles is a docker repository).
+    Examples, fixtures and tooling count only when there is nothing else (a
+    repository of samples); infrastructure only when the nested projects are
+    nothing else (a repository of Dockerfiles is a docker repository).
     """
-    projects = [p for p in stats.nested if not _auxiliary(p.path)]
+    projects = [p for p in stats.nested if not _auxiliary(p.path)] or stats.nested
     counts: Counter[str] = Counter()
     for project in projects:
         counts.update({t for hit in project.hits if hit.marker.primary
