@@ -21,7 +21,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from functools import lru_cache
@@ -45,6 +45,9 @@ POOL_MIN_SIZE = 1
 POOL_MAX_SIZE = 8
 CONNECT_TIMEOUT_SECONDS = 5
 POOL_TIMEOUT_SECONDS = 10.0
+# The pool retries a failed connection with a doubling delay until this long has passed, then starts
+# afresh on the next request: it bounds how long taskweave stays down after PostgreSQL is back.
+RECONNECT_SECONDS = 5.0
 URL_FORM = "postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE"
 
 _SQL_TOKEN = re.compile(r"'(?:[^']|'')*'|\?|%")
@@ -188,6 +191,7 @@ class PostgresStore(Store):
             min_size=POOL_MIN_SIZE,
             max_size=POOL_MAX_SIZE,
             timeout=pool_timeout,
+            reconnect_timeout=RECONNECT_SECONDS,
             kwargs=self.location.options,
             check=ConnectionPool.check_connection,
             name="taskweave",
@@ -307,6 +311,7 @@ class PostgresStore(Store):
         return problems
 
     def backup(self, target: str) -> dict[str, Any]:
+        target = target or "taskweave.dump"
         raise StoreError(
             "A PostgreSQL store is backed up with PostgreSQL's own tools, not by copying a file.",
             hint=f"Run: pg_dump -Fc -d '{self.url}' -f {target} "
@@ -320,7 +325,7 @@ class PostgresStore(Store):
 class _Listener:
     """A connection of its own that LISTENs for change announcements, reopened after a connection loss."""
 
-    def __init__(self, connect: Any) -> None:
+    def __init__(self, connect: Callable[[], psycopg.Connection[dict[str, Any]]]) -> None:
         self._connect = connect
         self._connection: psycopg.Connection[dict[str, Any]] | None = None
         self._lock = threading.Lock()
