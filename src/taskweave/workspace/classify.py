@@ -123,6 +123,8 @@ def classify(root: str, *, scanner: Scanner, catalog: Catalog) -> Typing:
         "source_files": stats.sources,
         "files_seen": stats.files,
         "truncated": stats.truncated,
+        "skipped_dirs": stats.skipped[:10],
+        "unreadable_dirs": sorted(scanner.errors)[:10],
         **contents.workspace_facts(root, listing),
     }
     typing.nested = [

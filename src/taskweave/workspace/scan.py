@@ -26,14 +26,6 @@ class Listing:
     dirs: frozenset[str] = frozenset()
     links: frozenset[str] = frozenset()
     """Directories that are symlinks: they match markers but are never walked."""
-    truncated: bool = False
-    error: str | None = None
-
-    def __contains__(self, name: str) -> bool:
-        return name in self.files or name in self.dirs
-
-
-EMPTY = Listing()
 
 
 @dataclass
@@ -62,7 +54,7 @@ class Scanner:
     def _read(self, path: str) -> Listing:
         if self.exhausted:
             self.truncated = True
-            return Listing(truncated=True)
+            return Listing()
         files: set[str] = set()
         dirs: set[str] = set()
         links: set[str] = set()
@@ -82,9 +74,9 @@ class Scanner:
                         links.add(entry.name)
         except OSError as error:
             self.errors[path] = error.strerror or type(error).__name__
-            return Listing(error=self.errors[path])
+            return Listing()
         self.truncated |= truncated
-        return Listing(frozenset(files), frozenset(dirs), frozenset(links), truncated)
+        return Listing(frozenset(files), frozenset(dirs), frozenset(links))
 
 
 def _is_dir(entry: os.DirEntry[str]) -> bool:
