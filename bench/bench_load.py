@@ -26,7 +26,7 @@ from pathlib import Path
 import httpx2
 
 from load_report import Outcome, configurations_table, details, tools_table, verdicts
-from load_transport import Connection, HttpConnection, HttpDaemon, StdioConnection, cpu_seconds
+from load_transport import Connection, HttpConnection, HttpDaemon, StdioConnection, cpu_seconds, machine_busy_seconds
 from load_verify import session_counts, verify
 from load_workload import CALL_TIMEOUT_SECONDS, Agent, Recorder
 from server_common import make_git_workspace
@@ -111,16 +111,13 @@ async def run_configuration(transport: str, clients: int, args: argparse.Namespa
         sessions = {a.session_id for a in agents}
         if len(sessions) != 1:
             raise RuntimeError(f"the agents landed in {len(sessions)} sessions instead of one shared session")
-        servers_before, generator_before = cpu_seconds(server_pids), _own_cpu()
+        before = _cpu_snapshot(server_pids)
         start = time.monotonic()
         await asyncio.gather(*(a.run(start + args.seconds) for a in agents))
         elapsed = time.monotonic() - start
-        servers_after, generator_after = cpu_seconds(server_pids), _own_cpu()
+        after = _cpu_snapshot(server_pids)
     session_id = sessions.pop()
-    cpu = {
-        "servers": None if servers_before is None or servers_after is None else servers_after - servers_before,
-        "generator": generator_after - generator_before,
-    }
+    cpu = {k: None if before[k] is None or after[k] is None else after[k] - before[k] for k in before}
     return Outcome(
         transport=transport,
         clients=clients,
@@ -134,9 +131,14 @@ async def run_configuration(transport: str, clients: int, args: argparse.Namespa
     )
 
 
-def _own_cpu() -> float:
+def _cpu_snapshot(server_pids: list[int]) -> dict[str, float | None]:
+    """CPU seconds so far of the servers, the generator and the whole machine (other work skews the figures)."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
+    return {
+        "servers": cpu_seconds(server_pids),
+        "generator": usage.ru_utime + usage.ru_stime,
+        "machine": machine_busy_seconds(),
+    }
 
 
 async def run_all(args: argparse.Namespace) -> list[Outcome]:
@@ -169,7 +171,7 @@ def main() -> int:
     for line, _ in results:
         print(line)
     if not results:
-        print(f"target not evaluated: it needs a run with 32 clients")
+        print("target not evaluated: it needs a run with 32 clients")
     if args.json:
         args.json.write_text(json.dumps({"configurations": [o.to_json() for o in outcomes]}, indent=1))
     return 0 if all(passed for _, passed in results) else 1

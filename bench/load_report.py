@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -122,10 +123,11 @@ def details(outcomes: list[Outcome]) -> list[str]:
     lines = []
     for o in outcomes:
         name = f"{o.label}/{o.clients}"
-        if o.cpu.get("servers") is not None:
+        servers, generator, machine = (o.cpu.get(k) for k in ("servers", "generator", "machine"))
+        if servers is not None and generator is not None and machine is not None:
             lines.append(
-                f"{name}: CPU over {o.seconds:.1f} s: servers {o.cpu['servers']:.1f} s, "
-                f"load generator {o.cpu['generator']:.1f} s (2 cores = {2 * o.seconds:.0f} s)"
+                f"{name}: CPU s over {o.seconds:.1f} s ({os.cpu_count()} cores = {os.cpu_count() * o.seconds:.0f} s): "
+                f"servers {servers:.1f}, load generator {generator:.1f}, other processes {max(0.0, machine - servers - generator):.1f}"
             )
         lines += [f"{name}: error x{n}: {message}" for message, n in o.error_messages.items()]
         lines += [f"{name}: INVARIANT: {problem}" for problem in o.problems]

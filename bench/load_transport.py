@@ -231,3 +231,13 @@ def cpu_seconds(pids: Sequence[int]) -> float | None:
             return None
         total += (int(fields[11]) + int(fields[12])) / ticks
     return total
+
+
+def machine_busy_seconds() -> float | None:
+    """CPU time every process on the machine has used so far (all cores), to see who else competed for them."""
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    except OSError:
+        return None
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(f) for f in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
