@@ -126,8 +126,10 @@ def free_port() -> int:
 class HttpServer:
     """A `taskweave serve --http` daemon in its own process."""
 
-    def __init__(self, store: Path, cwd: Path, *, host: str = "127.0.0.1", env: dict[str, str] | None = None) -> None:
-        self.port = free_port()
+    def __init__(
+        self, store: Path, cwd: Path, *, host: str = "127.0.0.1", port: int | None = None, env: dict[str, str] | None = None
+    ) -> None:
+        self.port = port or free_port()
         self.host = host
         self.url = f"http://127.0.0.1:{self.port}/mcp"
         self.process = subprocess.Popen(

@@ -76,6 +76,75 @@ def cmd_sessions(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    from taskweave.store import open_store
+    from taskweave.store.snapshots import backup_dir, backup_name
+    from taskweave.store.sqlite import SQLiteStore
+
+    store = open_store(args.store)
+    try:
+        target = args.path
+        if target is None and isinstance(store, SQLiteStore):
+            target = str(backup_dir(store) / backup_name(store))
+        taken = store.backup(target or "")
+    finally:
+        store.close()
+    print(f"Backed up {store.url} to {taken['path']} ({taken['bytes']:,} bytes).")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from taskweave.store import open_store
+
+    store = open_store(args.store)
+    try:
+        restored = store.restore(args.path, force=args.force)
+    finally:
+        store.close()
+    print(
+        f"Restored {store.url} from {restored['restored_from']} (schema version {restored['schema_version']}).\n"
+        f"Its previous content is saved in {restored['previous_content_saved_to']}."
+    )
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from taskweave.store import open_store
+
+    store = open_store(args.store)
+    try:
+        problems = store.check()
+        with store.transaction(write=False) as tx:
+            counts = tx.row_counts()
+        described = store.describe()
+    finally:
+        store.close()
+    if args.json:
+        _print_json({"store": described, "ok": not problems, "problems": problems, "counts": counts})
+    elif problems:
+        print(f"The store {store.url} has {len(problems)} problem(s):")
+        for problem in problems:
+            print(f"  - {problem}")
+        print("  hint: restore a backup with `taskweave restore PATH` (backups: `taskweave backup`).")
+    else:
+        print(
+            f"The store {store.url} is sound: schema version {described['schema_version']}, integrity and "
+            f"consistency checks passed; {counts['sessions']} session(s), {counts['tasks']} task(s), "
+            f"{counts['events']} event(s)."
+        )
+    return 1 if problems else 0
+
+
+def cmd_migrate_store(args: argparse.Namespace) -> int:
+    from taskweave.store.transfer import copy_location
+
+    report = copy_location(args.source, args.destination, force=args.force)
+    print(f"Copied {report.source} to {report.destination}; row counts verified:")
+    for table, count in report.counts.items():
+        print(f"  {table:<18} {count:>10,}")
+    return 0
+
+
 def cmd_config(args: argparse.Namespace) -> int:
     from taskweave.client_config import snippet
 
@@ -117,6 +186,28 @@ def build_parser() -> argparse.ArgumentParser:
     sessions.add_argument("--store", help=store_help)
     sessions.add_argument("--json", action="store_true", help="print JSON")
     sessions.set_defaults(func=cmd_sessions)
+
+    backup = commands.add_parser("backup", help="take a consistent snapshot of the store while it is in use")
+    backup.add_argument("path", nargs="?", help="file to write (default: a new file in the store's backups/ folder)")
+    backup.add_argument("--store", help=store_help)
+    backup.set_defaults(func=cmd_backup)
+
+    restore = commands.add_parser("restore", help="replace the store's content with a snapshot")
+    restore.add_argument("path", help="a file `taskweave backup` wrote")
+    restore.add_argument("--force", action="store_true", help="restore even while servers are using the store")
+    restore.add_argument("--store", help=store_help)
+    restore.set_defaults(func=cmd_restore)
+
+    check = commands.add_parser("check", help="verify the store's integrity, schema and consistency")
+    check.add_argument("--store", help=store_help)
+    check.add_argument("--json", action="store_true", help="print one JSON object")
+    check.set_defaults(func=cmd_check)
+
+    migrate = commands.add_parser("migrate-store", help="copy a whole store into another (SQLite <-> PostgreSQL)")
+    migrate.add_argument("source", metavar="SRC", help="the store to copy: a SQLite file path or a postgresql:// URL")
+    migrate.add_argument("destination", metavar="DST", help="the store to fill: a SQLite file path or a postgresql:// URL")
+    migrate.add_argument("--force", action="store_true", help="empty a non-empty destination first")
+    migrate.set_defaults(func=cmd_migrate_store)
 
     config = commands.add_parser("config", help="print the snippet that registers taskweave in an MCP client")
     config.add_argument("client", choices=["claude-code", "claude-desktop", "cursor", "vscode"])

@@ -29,6 +29,7 @@ from taskweave import __version__
 from taskweave.core.model import status_uri
 from taskweave.core.service import ClientInfo, Orchestrator
 from taskweave.errors import NotFound, TaskweaveError
+from taskweave.store.snapshots import SnapshotPolicy
 from taskweave.server import schema
 from taskweave.server.notifications import RESOURCE_URI, ChangeNotifier
 from taskweave.server.prompt import WORKFLOW_PROMPT
@@ -61,9 +62,10 @@ class Binding:
 class TaskweaveServer:
     """Builds the low-level MCP `Server` around one `Orchestrator`."""
 
-    def __init__(self, orchestrator: Orchestrator, *, transport: str) -> None:
+    def __init__(self, orchestrator: Orchestrator, *, transport: str, snapshots: SnapshotPolicy | None = None) -> None:
         self.orchestrator = orchestrator
         self.transport = transport
+        self.snapshots = snapshots
         self.bindings: dict[str, Binding] = {}
         self.notifier = ChangeNotifier(orchestrator)
         # Renewing liveness is a write; a client's requests renew it at most this often.
@@ -110,12 +112,14 @@ class TaskweaveServer:
                         await self.connection_closed("stdio")
 
     async def _sweep(self) -> None:
-        """Release lapsed claims and expire silent clients; any server process may do it."""
+        """Release lapsed claims, expire silent clients, take due snapshots; any server process may do it."""
         while True:
             try:
                 await anyio.to_thread.run_sync(self.orchestrator.expire_stale)
+                if self.snapshots is not None:
+                    await anyio.to_thread.run_sync(self.snapshots.take_if_due, self.orchestrator.store)
             except Exception:
-                log.exception("sweeping stale claims failed")
+                log.exception("background upkeep failed")
             self._forget_idle_bindings()
             await anyio.sleep(SWEEP_SECONDS)
 

@@ -50,13 +50,24 @@ def serve(*, store: str | None, http: bool, host: str, port: int) -> None:
     from taskweave.core.service import Orchestrator
     from taskweave.server.app import TaskweaveServer
 
-    with Orchestrator.open(store) as orchestrator:
+    with Orchestrator.open(store) as orchestrator, orchestrator.store.serving():
         log.info("store: %s", orchestrator.store.describe())
-        app = TaskweaveServer(orchestrator, transport="http" if http else "stdio")
+        app = TaskweaveServer(orchestrator, transport="http" if http else "stdio", snapshots=_snapshot_policy(orchestrator))
         if http:
             anyio.run(_serve_http, app, host, port, token)
         else:
             anyio.run(_serve_stdio, app)
+
+
+def _snapshot_policy(orchestrator: Any) -> Any:
+    """Automatic snapshots for a SQLite store; a database server has its own backup tools."""
+    from taskweave.store.sqlite import SQLiteStore
+
+    if not isinstance(orchestrator.store, SQLiteStore):
+        return None
+    from taskweave.store.snapshots import SnapshotPolicy
+
+    return SnapshotPolicy.from_env(orchestrator.store)
 
 
 async def _serve_stdio(app: Any) -> None:

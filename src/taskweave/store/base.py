@@ -17,6 +17,9 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from taskweave.errors import StoreError
+from taskweave.store.schema import TABLES
+
 Row = dict[str, Any]
 
 TASK_COLUMNS = (
@@ -457,6 +460,9 @@ class Transaction(ABC):
 
     # -- consistency ------------------------------------------------------
 
+    def row_counts(self) -> dict[str, int]:
+        return {table: int(self.one(f"SELECT COUNT(*) AS n FROM {table}")["n"]) for table in TABLES}
+
     def consistency_problems(self) -> list[str]:
         """Logical invariants every store must keep, checked in plain words."""
         problems: list[str] = []
@@ -525,6 +531,18 @@ class Store(ABC):
     @abstractmethod
     def backup(self, target: str) -> dict[str, Any]:
         """Write a consistent snapshot to `target` while others keep writing; what was written."""
+
+    def restore(self, source: str, *, force: bool = False) -> dict[str, Any]:
+        """Replace the store's content with a snapshot `backup` wrote."""
+        raise StoreError(
+            f"taskweave cannot restore a {self.describe()['kind']} store itself.",
+            hint="Use the database's own restore tools.",
+        )
+
+    @contextmanager
+    def serving(self) -> Iterator[None]:
+        """Mark this process as a server using the store while the block runs (for `restore`)."""
+        yield
 
     def wait_for_change(self, timeout: float) -> None:
         """Block until another writer may have changed something, or `timeout` passes.

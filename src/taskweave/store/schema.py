@@ -124,3 +124,9 @@ MIGRATIONS: list[list[str]] = [
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
+
+# Every table holding records, parents before children (the order to copy them in).
+TABLES = (
+    "store_meta", "workspaces", "sessions", "clients", "tasks", "task_dependencies", "artifacts", "events",
+    "idempotency_keys",
+)

@@ -5,10 +5,18 @@ writer; writes open with `BEGIN IMMEDIATE`, so a transaction that reads and
 then claims a task holds the write lock from its first statement and never
 has to be retried halfway. The busy timeout makes a writer wait for another
 process's commit instead of failing.
+
+Durability (`TASKWEAVE_SYNC`): with `normal`, the default, a commit is in the
+WAL file before the tool answers, so it survives the server being killed at
+any moment; a power loss or an operating-system crash can lose the last
+commits (never corrupt the store). With `full`, every commit is also flushed
+to the disk (fsync) and survives a power loss, at the cost of one flush per
+change.
 """
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import sqlite3
@@ -28,10 +36,42 @@ log = logging.getLogger(__name__)
 BUSY_TIMEOUT_MS = 30_000
 APPLICATION_ID = 0x74776576  # "twev": marks the file as a taskweave store
 SQLITE_HEADER = b"SQLite format 3\x00"
+SYNC_MODES = {"normal": "NORMAL", "full": "FULL"}
+RESTORE_HINT = "Restore it from a backup with `taskweave restore PATH`, or point --store / TASKWEAVE_STORE elsewhere."
 
 
 def _dict_row(cursor: sqlite3.Cursor, row: tuple[Any, ...]) -> dict[str, Any]:
     return {column[0]: value for column, value in zip(cursor.description, row)}
+
+
+def store_error(path: Path, error: sqlite3.Error, *, changed_nothing: bool = True) -> StoreError:
+    """Say what went wrong with the store in words a user can act on."""
+    text = str(error)
+    nothing = "Nothing was changed. " if changed_nothing else ""
+    if "disk is full" in text or "disk I/O error" in text:
+        return StoreError(
+            f"The store {path} cannot be written: the disk is full ({text}).",
+            hint=f"{nothing}Free some space on that disk; taskweave writes again as soon as there is room.",
+        )
+    if "readonly" in text or "read-only" in text:
+        return StoreError(
+            f"The store {path} is read-only ({text}).",
+            hint=f"{nothing}Make the file and its directory writable for this user, or use another store.",
+        )
+    if "malformed" in text or "not a database" in text or "corrupt" in text:
+        return StoreError(
+            f"The store {path} is damaged ({text}).",
+            hint=f"{nothing}Run `taskweave check` to see the damage. {RESTORE_HINT}",
+        )
+    if "locked" in text or "busy" in text:
+        return StoreError(
+            f"The store {path} stayed locked by another process for {BUSY_TIMEOUT_MS // 1000} seconds ({text}).",
+            hint=f"{nothing}Retry; if it persists, look for a hung process holding the store.",
+        )
+    return StoreError(
+        f"The store {path} failed: {text}.",
+        hint=f"{nothing}Check the file's permissions and free disk space, then run `taskweave check`.",
+    )
 
 
 class SQLiteTransaction(Transaction):
@@ -49,15 +89,51 @@ class SQLiteTransaction(Transaction):
 
 
 class SQLiteStore(Store):
-    def __init__(self, path: Path, *, synchronous: str = "NORMAL") -> None:
+    def __init__(self, path: Path, *, sync: str = "normal") -> None:
+        if sync not in SYNC_MODES:
+            raise StoreError(f"Unknown durability setting {sync!r}.", hint="Set TASKWEAVE_SYNC to normal or full.")
         self.path = path
         self.url = str(path)
+        self.sync = sync
         self._lock = threading.Lock()
-        self._connection = self._connect(synchronous)
+        self._refuse_untrusted_file()
+        self._connection = self._connect()
         self._migrate()
 
-    def _connect(self, synchronous: str) -> sqlite3.Connection:
-        self._refuse_non_sqlite_file()
+    # -- opening ------------------------------------------------------------
+
+    def _refuse_untrusted_file(self) -> None:
+        """Refuse a file that is not, or no longer, a whole SQLite database, before SQLite touches it."""
+        try:
+            with open(self.path, "rb") as file:
+                header = file.read(100)
+        except FileNotFoundError:
+            return
+        except OSError as error:
+            raise StoreError(
+                f"The store {self.path} cannot be read: {error.strerror}.",
+                hint="Check the file's permissions, or point --store / TASKWEAVE_STORE at another file.",
+            ) from error
+        if not header:
+            return
+        if not header.startswith(SQLITE_HEADER):
+            raise StoreError(
+                f"The store {self.path} is not a usable SQLite database: it is damaged or another kind of file. "
+                "taskweave left it untouched.",
+                hint=RESTORE_HINT,
+            )
+        page_size = int.from_bytes(header[16:18], "big")
+        page_size = 65536 if page_size == 1 else page_size
+        pages = int.from_bytes(header[28:32], "big")
+        size = self.path.stat().st_size
+        if len(header) < 100 or (pages and size < pages * page_size):
+            raise StoreError(
+                f"The store {self.path} is truncated: it holds {size:,} bytes of the {pages * page_size:,} "
+                "its header announces. taskweave left it untouched.",
+                hint=RESTORE_HINT,
+            )
+
+    def _connect(self) -> sqlite3.Connection:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             connection = sqlite3.connect(
@@ -69,44 +145,25 @@ class SQLiteStore(Store):
             if mode != "wal":
                 raise StoreError(
                     f"The store {self.path} cannot use write-ahead logging (journal mode is {mode!r}).",
-                    hint="Put the store on a local file system, e.g. with --store or TASKWEAVE_STORE.",
+                    hint="Put the store on a local, writable file system, e.g. with --store or TASKWEAVE_STORE.",
                 )
-            connection.execute(f"PRAGMA synchronous = {synchronous}")
+            connection.execute(f"PRAGMA synchronous = {SYNC_MODES[self.sync]}")
             connection.execute("PRAGMA foreign_keys = ON")
-        except sqlite3.DatabaseError as error:
-            raise StoreError(
-                f"The store {self.path} cannot be opened: {error}.",
-                hint="Check the path and its permissions, or point --store / TASKWEAVE_STORE at another file.",
-            ) from error
-        return connection
-
-    def _refuse_non_sqlite_file(self) -> None:
-        try:
-            with open(self.path, "rb") as file:
-                header = file.read(len(SQLITE_HEADER))
-        except FileNotFoundError:
-            return
+        except sqlite3.Error as error:
+            raise store_error(self.path, error) from error
         except OSError as error:
             raise StoreError(
-                f"The store {self.path} cannot be read: {error.strerror}.",
-                hint="Check the file's permissions, or point --store / TASKWEAVE_STORE at another file.",
+                f"The store {self.path} cannot be created: {error.strerror}.",
+                hint="Check that its directory is writable, or point --store / TASKWEAVE_STORE elsewhere.",
             ) from error
-        if header and header != SQLITE_HEADER:
-            raise StoreError(
-                f"The store {self.path} is not a usable SQLite database: it is damaged or another kind of file.",
-                hint="Restore it from a backup, or point --store / TASKWEAVE_STORE at another file. "
-                "taskweave left it untouched.",
-            )
+        return connection
 
     def _migrate(self) -> None:
         with self._lock:
             try:
                 self._migrate_locked()
-            except sqlite3.DatabaseError as error:
-                raise StoreError(
-                    f"The store {self.path} is not a usable SQLite database: {error}.",
-                    hint="Restore it from a backup, or point --store / TASKWEAVE_STORE at another file.",
-                ) from error
+            except sqlite3.Error as error:
+                raise store_error(self.path, error) from error
 
     def _migrate_locked(self) -> None:
         connection = self._connection
@@ -153,7 +210,9 @@ class SQLiteStore(Store):
             self._connection.backup(backup)
         finally:
             backup.close()
-        log.info("backed up %s to %s before migrating", self.path, target)
+        log.warning("backed up %s to %s before migrating it to schema version %d", self.path, target, SCHEMA_VERSION)
+
+    # -- transactions -------------------------------------------------------
 
     @contextmanager
     def transaction(self, *, write: bool = True) -> Iterator[Transaction]:
@@ -161,37 +220,26 @@ class SQLiteStore(Store):
             connection = self._connection
             try:
                 connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-            except sqlite3.OperationalError as error:
-                raise StoreError(
-                    f"The store {self.path} is busy or unavailable: {error}.",
-                    hint="Retry the call; if it keeps failing, run `taskweave check`.",
-                ) from error
+            except sqlite3.Error as error:
+                raise store_error(self.path, error) from error
             try:
                 yield SQLiteTransaction(connection)
-            except sqlite3.DatabaseError as error:
-                connection.execute("ROLLBACK")
-                raise StoreError(
-                    f"The store {self.path} failed: {error}.",
-                    hint="Nothing was changed. Check free disk space and permissions, then run `taskweave check`.",
-                ) from error
-            except BaseException:
-                connection.execute("ROLLBACK")
-                raise
-            try:
                 connection.execute("COMMIT")
-            except sqlite3.OperationalError as error:
-                connection.execute("ROLLBACK")
-                raise StoreError(
-                    f"The change could not be saved to {self.path}: {error}.",
-                    hint="Nothing was changed. Check free disk space and permissions, then retry.",
-                ) from error
+            except BaseException as error:
+                if connection.in_transaction:
+                    connection.execute("ROLLBACK")
+                if isinstance(error, sqlite3.Error):
+                    raise store_error(self.path, error) from error
+                raise
 
     def close(self) -> None:
         with self._lock:
             self._connection.close()
 
     def describe(self) -> dict[str, Any]:
-        return {"kind": "sqlite", "location": str(self.path), "schema_version": SCHEMA_VERSION}
+        return {"kind": "sqlite", "location": str(self.path), "schema_version": SCHEMA_VERSION, "sync": self.sync}
+
+    # -- care ---------------------------------------------------------------
 
     def check(self) -> list[str]:
         with self.transaction(write=False) as tx:
@@ -218,19 +266,99 @@ class SQLiteStore(Store):
         destination.parent.mkdir(parents=True, exist_ok=True)
         partial = destination.with_name(destination.name + ".partial")
         partial.unlink(missing_ok=True)
-        snapshot = sqlite3.connect(partial)
         try:
-            with self._lock:
-                self._connection.backup(snapshot)
-            snapshot.execute("PRAGMA journal_mode = DELETE")
-            verdict = snapshot.execute("PRAGMA quick_check").fetchone()[0]
-        finally:
-            snapshot.close()
+            snapshot = sqlite3.connect(partial)
+            try:
+                with self._lock:
+                    self._connection.backup(snapshot)
+                snapshot.execute("PRAGMA journal_mode = DELETE")
+                verdict = snapshot.execute("PRAGMA quick_check").fetchone()[0]
+            finally:
+                snapshot.close()
+        except sqlite3.Error as error:
+            partial.unlink(missing_ok=True)
+            raise store_error(destination, error, changed_nothing=False) from error
         if verdict != "ok":
             partial.unlink(missing_ok=True)
             raise StoreError(f"The snapshot failed its check: {verdict}.", hint="Run `taskweave check` on the store.")
         os.replace(partial, destination)
-        return {"path": str(destination), "bytes": destination.stat().st_size}
+        return {"path": str(destination), "bytes": destination.stat().st_size, "taken_at": time.time()}
+
+    def restore(self, source: str, *, force: bool = False) -> dict[str, Any]:
+        """Replace the store's content with a verified snapshot, keeping the current content aside."""
+        snapshot = Path(source).expanduser().resolve()
+        version = verify_snapshot(snapshot)
+        if not force and self.in_use_by_servers():
+            raise StoreError(
+                f"A taskweave server is using the store {self.path}.",
+                hint="Stop the servers that use it (close the client windows, stop `taskweave serve --http`), "
+                "or pass --force to restore under them.",
+            )
+        saved = self.backup(str(self.path.with_name(f"{self.path.name}.pre-restore-{int(time.time())}.bak")))
+        source_connection = sqlite3.connect(f"file:{snapshot}?mode=ro", uri=True)
+        try:
+            with self._lock:
+                source_connection.backup(self._connection)
+        except sqlite3.Error as error:
+            raise store_error(self.path, error, changed_nothing=False) from error
+        finally:
+            source_connection.close()
+        self._migrate()
+        return {"restored_from": str(snapshot), "schema_version": version, "previous_content_saved_to": saved["path"]}
+
+    # -- servers using the store ------------------------------------------------
+
+    @property
+    def _users_file(self) -> Path:
+        return self.path.with_name(self.path.name + ".users")
+
+    @contextmanager
+    def serving(self) -> Iterator[None]:
+        """Mark this process as a server using the store, for as long as it serves."""
+        with open(self._users_file, "a") as marker:
+            fcntl.flock(marker, fcntl.LOCK_SH)
+            yield
+
+    def in_use_by_servers(self) -> bool:
+        try:
+            with open(self._users_file, "a") as marker:
+                try:
+                    fcntl.flock(marker, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    return True
+                fcntl.flock(marker, fcntl.LOCK_UN)
+        except FileNotFoundError:
+            return False
+        return False
+
+
+def verify_snapshot(snapshot: Path) -> int:
+    """The schema version of a snapshot that can be restored; a clear refusal otherwise."""
+    if not snapshot.is_file():
+        raise StoreError(f"There is no backup file {snapshot}.", hint="Give the path of a file `taskweave backup` wrote.")
+    try:
+        with open(snapshot, "rb") as file:
+            if file.read(len(SQLITE_HEADER)) != SQLITE_HEADER:
+                raise StoreError(f"{snapshot} is not a SQLite database.", hint="Give a file `taskweave backup` wrote.")
+        connection = sqlite3.connect(f"file:{snapshot}?mode=ro", uri=True)
+        try:
+            verdict = connection.execute("PRAGMA quick_check").fetchone()[0]
+            version = connection.execute("PRAGMA user_version").fetchone()[0]
+            tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        finally:
+            connection.close()
+    except sqlite3.Error as error:
+        raise store_error(snapshot, error) from error
+    if verdict != "ok":
+        raise StoreError(f"The backup {snapshot} is damaged: {verdict}.", hint="Restore another backup.")
+    if "store_meta" not in tables or version < 1:
+        raise StoreError(f"{snapshot} is not a taskweave store.", hint="Give a file `taskweave backup` wrote.")
+    if version > SCHEMA_VERSION:
+        raise StoreError(
+            f"The backup {snapshot} has schema version {version}, newer than this taskweave understands.",
+            hint="Upgrade taskweave (pip install -U taskweave) before restoring it.",
+        )
+    return version
 
 
 def default_path() -> Path:
@@ -246,4 +374,4 @@ def open_sqlite(location: str | os.PathLike[str]) -> SQLiteStore:
             f"The store path {path} is a directory.",
             hint="Give a file path, e.g. --store ~/taskweave.db.",
         )
-    return SQLiteStore(path.resolve())
+    return SQLiteStore(path.resolve(), sync=os.environ.get("TASKWEAVE_SYNC", "normal").strip().lower())
