@@ -94,12 +94,20 @@ def start(orchestrator: Orchestrator, workspace: Detection) -> tuple[str, str]:
     return result["session_id"], result["client_id"]
 
 
-def in_processes(target: Callable[..., None], count: int, *args: Any) -> list[Any]:
-    """Run `target(*args, barrier, results)` in `count` fresh interpreters, each its own taskweave instance."""
+def _instance(url: str, job: Callable[..., Any], args: tuple[Any, ...], barrier: Any, results: Any) -> None:
+    store = PostgresStore(url)
+    try:
+        results.put(job(Orchestrator(store), barrier, *args))
+    finally:
+        store.close()
+
+
+def in_processes(job: Callable[..., Any], count: int, url: str, *args: Any) -> list[Any]:
+    """`job(orchestrator, barrier, *args)` in `count` fresh interpreters, each its own taskweave instance."""
     context = multiprocessing.get_context("spawn")
     barrier = context.Barrier(count)
     results = context.Queue()
-    processes = [context.Process(target=target, args=(*args, barrier, results)) for _ in range(count)]
+    processes = [context.Process(target=_instance, args=(url, job, args, barrier, results)) for _ in range(count)]
     for process in processes:
         process.start()
     collected = [results.get(timeout=120) for _ in processes]
@@ -237,48 +245,37 @@ def test_threads_racing_for_one_task_have_one_winner(pg_store: PostgresStore, wo
     assert pg_store.check() == []
 
 
-def _claim_in_process(url: str, session_id: str, task_id: str, barrier: Any, results: Any) -> None:
-    store = PostgresStore(url)
+def _claim(orchestrator: Orchestrator, barrier: Any, session_id: str, task_id: str) -> str | None:
+    racer = orchestrator.register_client(session_id, agent("racer"))
+    barrier.wait()
     try:
-        orchestrator = Orchestrator(store)
-        racer = orchestrator.register_client(session_id, agent("racer"))
-        barrier.wait()
-        try:
-            orchestrator.execute_task(session_id, racer, task_id)
-            results.put(racer)
-        except Conflict:
-            results.put(None)
-    finally:
-        store.close()
+        orchestrator.execute_task(session_id, racer, task_id)
+    except Conflict:
+        return None
+    return racer
 
 
 def test_processes_racing_for_one_task_have_one_winner(pg_store: PostgresStore, workspace: Detection) -> None:
     orchestrator = Orchestrator(pg_store)
     session_id, client_id = start(orchestrator, workspace)
     task_id = orchestrator.plan_task(session_id, client_id, title="contested", description="")["task_id"]
-    winners = [w for w in in_processes(_claim_in_process, 6, pg_store.location.url, session_id, task_id) if w]
+    winners = [w for w in in_processes(_claim, 6, pg_store.location.url, session_id, task_id) if w]
     assert len(winners) == 1
     status = orchestrator.get_status(session_id)
     assert status["claims"][0]["client_id"] == winners[0]
 
 
-def _plan_in_process(url: str, session_id: str, count: int, barrier: Any, results: Any) -> None:
-    store = PostgresStore(url)
-    try:
-        orchestrator = Orchestrator(store)
-        writer = orchestrator.register_client(session_id, agent("writer"))
-        barrier.wait()
-        for n in range(count):
-            orchestrator.plan_task(session_id, writer, title=f"task {n}", description="", subtasks=[{"title": "sub"}])
-        results.put(count)
-    finally:
-        store.close()
+def _plan(orchestrator: Orchestrator, barrier: Any, session_id: str, count: int) -> None:
+    writer = orchestrator.register_client(session_id, agent("writer"))
+    barrier.wait()
+    for n in range(count):
+        orchestrator.plan_task(session_id, writer, title=f"task {n}", description="", subtasks=[{"title": "sub"}])
 
 
 def test_events_stay_gap_free_under_writers_in_several_processes(pg_store: PostgresStore, workspace: Detection) -> None:
     orchestrator = Orchestrator(pg_store)
     session_id, _ = start(orchestrator, workspace)
-    in_processes(_plan_in_process, 4, pg_store.location.url, session_id, 10)
+    in_processes(_plan, 4, pg_store.location.url, session_id, 10)
     with pg_store.transaction(write=False) as tx:
         events = tx.events_since(session_id, 0, 10_000)
         last = tx.session(session_id)["last_event_seq"]
@@ -290,18 +287,14 @@ def test_events_stay_gap_free_under_writers_in_several_processes(pg_store: Postg
     assert pg_store.check() == []
 
 
-def _initialize_in_process(url: str, project: str, barrier: Any, results: Any) -> None:
-    store = PostgresStore(url)
-    try:
-        workspace = detect_workspace(project)
-        barrier.wait()
-        results.put(Orchestrator(store).initialize_session(workspace, client=agent("starter"))["session_id"])
-    finally:
-        store.close()
+def _initialize(orchestrator: Orchestrator, barrier: Any, project: str) -> str:
+    workspace = detect_workspace(project)
+    barrier.wait()
+    return orchestrator.initialize_session(workspace, client=agent("starter"))["session_id"]
 
 
 def test_instances_initializing_at_once_share_one_session(pg_url: str, project: Path) -> None:
-    sessions = in_processes(_initialize_in_process, 6, pg_url, str(project))
+    sessions = in_processes(_initialize, 6, pg_url, str(project))
     assert len(set(sessions)) == 1
     with psycopg.connect(pg_url) as connection:
         assert connection.execute("SELECT COUNT(*) FROM sessions").fetchone() == (1,)
