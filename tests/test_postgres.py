@@ -11,7 +11,9 @@ from __future__ import annotations
 import multiprocessing
 import os
 import secrets
+import shutil
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -198,8 +200,29 @@ def test_describe_and_backup_never_show_the_password(pg_url: str) -> None:
         database = urlsplit(pg_url).path.lstrip("/")
         assert "pg_dump -Fc" in refused.value.hint and "pg_restore" in refused.value.hint
         assert database in refused.value.hint and "s3cret" not in refused.value.hint
+        with pytest.raises(StoreError, match="restored with PostgreSQL's own tools") as refused:
+            store.restore("taskweave.dump")
+        assert "pg_restore" in refused.value.hint and "s3cret" not in refused.value.hint
     finally:
         store.close()
+
+
+@pytest.mark.skipif(not (shutil.which("pg_dump") and shutil.which("pg_restore")), reason="needs pg_dump and pg_restore")
+def test_the_documented_dump_and_restore_bring_a_store_back(pg_store: PostgresStore, workspace: Detection, tmp_path: Path) -> None:
+    session_id, _ = start(Orchestrator(pg_store), workspace)
+    dump = tmp_path / "taskweave.dump"
+    subprocess.run(["pg_dump", "-Fc", "-d", pg_store.location.url, "-f", str(dump)], check=True)
+    url, drop = fresh_database()
+    try:
+        subprocess.run(["pg_restore", "--clean", "--if-exists", "-d", url, str(dump)], check=True)
+        restored = PostgresStore(url)
+        try:
+            assert restored.check() == []
+            assert Orchestrator(restored).get_status(session_id)["last_event_seq"] == 2
+        finally:
+            restored.close()
+    finally:
+        drop()
 
 
 @pytest.mark.parametrize(

@@ -314,9 +314,17 @@ class PostgresStore(Store):
         target = target or "taskweave.dump"
         raise StoreError(
             "A PostgreSQL store is backed up with PostgreSQL's own tools, not by copying a file.",
-            hint=f"Run: pg_dump -Fc -d '{self.url}' -f {target} "
-            f"(restore with: pg_restore --clean --if-exists -d '{self.url}' {target}).",
+            hint=f"Run: pg_dump -Fc -d '{self.url}' -f {target} (restore with: {self._pg_restore(target)}).",
         )
+
+    def restore(self, source: str, *, force: bool = False) -> dict[str, Any]:
+        raise StoreError(
+            "A PostgreSQL store is restored with PostgreSQL's own tools.",
+            hint=f"Stop the taskweave servers using it, then run: {self._pg_restore(source)}",
+        )
+
+    def _pg_restore(self, dump: str) -> str:
+        return f"pg_restore --clean --if-exists -d '{self.url}' {dump}"
 
     def wait_for_change(self, timeout: float) -> None:
         self._listener.wait(timeout)
