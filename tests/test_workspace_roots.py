@@ -84,6 +84,14 @@ def test_other_vcs_roots(tmp_path: Path, vcs_dir: str, vcs: str) -> None:
     assert (found.root, found.vcs) == (str(tmp_path / "repo"), vcs)
 
 
+def test_jj_workspaces_share_the_identity_of_their_repository(tmp_path: Path) -> None:
+    tree(tmp_path, "main/.jj/repo/store/", "main/flake.nix", "second/.jj/")
+    (tmp_path / "second" / ".jj" / "repo").write_text(str(tmp_path / "main" / ".jj" / "repo"))
+    second = detect(tmp_path / "second")
+    assert (second.root, second.vcs) == (str(tmp_path / "second"), "jj")
+    assert second.identity == detect(tmp_path / "main").identity == str(tmp_path / "main")
+
+
 def test_old_subversion_checkouts_resolve_to_the_top(tmp_path: Path) -> None:
     tree(tmp_path, "co/.svn/", "co/trunk/.svn/", "co/trunk/src/.svn/")
     assert detect(tmp_path / "co" / "trunk" / "src").root == str(tmp_path / "co")
@@ -97,6 +105,7 @@ def test_worktrees_share_the_identity_of_their_repository(tmp_path: Path) -> Non
     assert linked.root == str(tmp_path / "feature")
     assert linked.identity == main.identity == str(repo)
     assert linked.types == ["go"]
+    assert linked.evidence["repository"]["kind"] == "worktree"
 
 
 @needs_git

@@ -57,6 +57,7 @@ def detect_workspace(
     typing = classify(found.root, scanner=scanner, catalog=catalog)
     evidence = {
         "rule": found.rule,
+        "repository": repository.describe() if repository else None,
         "source": start.source,
         "given": start.given,
         "markers": {os.path.relpath(d, found.root): names for d, names in found.markers.items()},

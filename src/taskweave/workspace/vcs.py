@@ -24,6 +24,10 @@ class Repository:
     kind: str = "main"
     """`main`, `worktree` (a linked git worktree), `submodule`, or `bare`."""
 
+    def describe(self) -> dict[str, str | None]:
+        """The facts worth showing in the evidence."""
+        return {"vcs": self.vcs, "root": self.root, "kind": self.kind, "common_dir": self.common_dir}
+
     @property
     def shared_identity(self) -> str:
         """The identity every worktree of this repository shares."""
