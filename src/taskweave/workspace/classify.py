@@ -10,8 +10,8 @@ The rules, in order:
    helm, ...) come from the same markers; `docker`, `kubernetes`, `nix` and
    `bazel` only when they are the sole entry point or the main artifact.
 3. A manifest that is only tooling for another language (a fastlane Gemfile
-   in an iOS library) is secondary when its language has next to no sources
-   outside tests, docs and scripts while another ecosystem does.
+   in an iOS library) is evidence, not a type, when its language has no
+   sources outside tests, docs and scripts while another ecosystem has.
 4. The dominant source language, when it clearly dominates and is not yet
    covered; never for content repositories.
 5. Without a root entry point: what the nested projects collect, then layout
@@ -40,7 +40,6 @@ DOMINANT_SHARE, DOMINANT_MIN_FILES = 0.40, 10
 JUPYTER_SHARE = 0.30
 FAMILY_SHARE = 0.25
 C_MIN_SHARE, C_MIN_FILES = 0.10, 30
-TOOLING_MAX_FILES, TOOLING_MAX_SHARE = 2, 0.05
 COLLECTION_SHARE = 1 / 3
 PROSE_RATIO = 4
 
@@ -217,16 +216,13 @@ def _dominant(typing: Typing, stats: Survey) -> str | None:
 
 
 def _tooling(typing: Typing, stats: Survey) -> None:
-    """Demote manifests whose language has no product sources while another's has."""
-    product_total = sum(stats.product.values())
+    """Demote manifests whose language has no product sources at all while another's has."""
     support = {t: _support(t, stats) for t in typing.primary}
-    backed = {t for t, count in support.items() if count is not None and count > TOOLING_MAX_FILES}
+    backed = {t for t, count in support.items() if count}
     for type_id, count in support.items():
-        if count is None or type_id in backed or not backed - {type_id}:
-            continue
-        if count <= TOOLING_MAX_FILES and (not product_total or count / product_total < TOOLING_MAX_SHARE):
+        if count == 0 and backed:
             why = typing.primary.pop(type_id)
-            typing.secondary[type_id] = f"{why}, tooling only (no {type_id} sources of its own)"
+            typing.secondary[type_id] = f"{why}, tooling only (no {type_id} sources outside tests, docs and scripts)"
 
 
 def _support(type_id: str, stats: Survey) -> int | None:
