@@ -177,5 +177,6 @@ def test_workspace_manifests_are_read_when_they_have_content(tmp_path: Path) -> 
 
 
 def test_malformed_manifests_degrade_to_names(tmp_path: Path) -> None:
-    found = types_of(tmp_path, "src/lib.rs", "lib/a.dart", contents={"Cargo.toml": "[workspace\n", "pubspec.yaml": "\x00\xff"})
+    broken = {"Cargo.toml": "[workspace\n", "pubspec.yaml": "\x00\xff"}
+    found = types_of(tmp_path, "src/lib.rs", "lib/a.dart", contents=broken)
     assert set(found) == {"rust", "dart"}

@@ -292,8 +292,9 @@ def _layout_fallbacks(typing: Typing, root: str, listing: Listing, stats: Survey
     if script:
         typing.primary["shell"] = f"{script} is a script installed without an extension"
         return
-    if stats.prose_files and stats.sources * PROSE_RATIO <= stats.prose_files and stats.markup_files <= stats.prose_files:
-        typing.primary["docs"] = f"{stats.prose_files} prose files and {stats.sources} source files"
+    prose = stats.prose_files
+    if prose and stats.sources * PROSE_RATIO <= prose and stats.markup_files <= prose:
+        typing.primary["docs"] = f"{prose} prose files and {stats.sources} source files"
         return
     ranked = stats.languages.most_common(1)
     if ranked and LANGUAGE_TYPES.get(ranked[0][0]) and stats.share(ranked[0][0]) >= DOMINANT_SHARE:
