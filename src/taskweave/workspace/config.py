@@ -1,4 +1,12 @@
-"""The project's own `.taskweave.toml`: it pins the workspace root and identity."""
+"""The project's own `.taskweave.toml`: it pins the workspace root and identity.
+
+The directory holding the file is the workspace root. Keys read here:
+`identity = "..."` (a stable workspace identity, e.g. shared by clones on
+several machines) and `worktrees = "shared" | "isolated"` (whether the git
+worktrees of one repository are one workspace, the default, or one each).
+Other tables (such as `[specialists]`) are passed through for the rest of
+taskweave. The file is found between the starting directory and the VCS root.
+"""
 
 from __future__ import annotations
 
