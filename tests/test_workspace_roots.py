@@ -206,6 +206,15 @@ def test_a_huge_tree_is_cut_at_the_budget(tmp_path: Path) -> None:
     assert sum(found.evidence["languages"].values()) < 30_000
 
 
+@pytest.mark.timeout(20)
+def test_fifos_named_like_manifests_are_never_opened(tmp_path: Path) -> None:
+    tree(tmp_path, "p/.git/", "p/src/main.rs", "p/README.md")
+    for name in ("Cargo.toml", "package.json", "pubspec.yaml", "runme", ".taskweave.toml"):
+        os.mkfifo(tmp_path / "p" / name)
+    found = detect(tmp_path / "p")
+    assert found.types == ["rust"]
+
+
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads every directory")
 def test_an_unreadable_directory_inside_the_tree_is_skipped(tmp_path: Path) -> None:
     tree(tmp_path, "p/.git/", "p/mix.exs", "p/secret/x.ex", "p/lib/a.ex")

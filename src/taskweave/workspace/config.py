@@ -12,7 +12,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from taskweave.workspace.scan import read_text_head
+
 CONFIG_NAME = ".taskweave.toml"
+MAX_CONFIG_BYTES = 1024 * 1024
 WORKTREE_MODES = ("shared", "isolated")
 
 
@@ -24,11 +27,11 @@ def read_config(path: str) -> tuple[dict[str, Any], list[str]]:
     """
     import tomllib  # only projects with a config pay for the TOML parser
 
+    text = read_text_head(path, MAX_CONFIG_BYTES)
+    if text is None:
+        return {}, [f"{path}: cannot be read; ignored"]
     try:
-        with open(path, "rb") as handle:
-            config = tomllib.load(handle)
-    except OSError as error:
-        return {}, [f"{path}: cannot be read ({error.strerror or error}); ignored"]
+        config = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         return {}, [f"{path}: invalid TOML ({error}); ignored"]
     warnings: list[str] = []

@@ -11,7 +11,7 @@ import os
 import re
 from typing import Any
 
-from taskweave.workspace.scan import Listing
+from taskweave.workspace.scan import Listing, read_head, read_text_head
 
 MAX_BYTES = 256 * 1024
 
@@ -26,22 +26,14 @@ _NAMED_WORKSPACES = (
 
 def read_text(path: str) -> str | None:
     """The start of a text file; None when it is missing, unreadable or empty."""
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_BYTES)
-    except OSError:
-        return None
-    return data.decode("utf-8", errors="replace") if data.strip() else None
+    text = read_text_head(path, MAX_BYTES)
+    return text if text and text.strip() else None
 
 
 def shebang(path: str) -> str | None:
     """The interpreter line of a script; "" when it has content but no shebang; None when empty."""
-    try:
-        with open(path, "rb") as handle:
-            head = handle.read(256)
-    except OSError:
-        return None
-    if not head.strip():
+    head = read_head(path, 256)
+    if head is None or not head.strip():
         return None
     if not head.startswith(b"#!"):
         return ""

@@ -1,4 +1,4 @@
-"""Bounded, read-only directory listing shared by every detection step.
+"""Bounded, read-only access to the user's tree, shared by every detection step.
 
 Detection runs at session start on trees of any size, so every directory it
 reads goes through one `Scanner` with a budget of directory entries: a huge
@@ -9,6 +9,7 @@ is recorded, never raised.
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass, field
 
 DEFAULT_BUDGET = 12_000
@@ -84,3 +85,24 @@ def _is_dir(entry: os.DirEntry[str]) -> bool:
         return entry.is_dir()
     except OSError:
         return False
+
+
+def read_head(path: str, limit: int) -> bytes | None:
+    """The first `limit` bytes of a regular file; None for anything else or on error.
+
+    Only regular files are opened: a FIFO or device named like a manifest would
+    block or stream forever.
+    """
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return None
+        with open(path, "rb") as handle:
+            return handle.read(limit)
+    except OSError:
+        return None
+
+
+def read_text_head(path: str, limit: int) -> str | None:
+    """`read_head` decoded as UTF-8 (undecodable bytes replaced)."""
+    data = read_head(path, limit)
+    return None if data is None else data.decode("utf-8", errors="replace")

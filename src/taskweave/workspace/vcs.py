@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from taskweave.workspace.scan import read_text_head
+
 VCS_DIRS = ((".git", "git"), (".jj", "jj"), (".hg", "hg"), (".svn", "svn"))
 
 
@@ -77,11 +79,7 @@ def _git_repository(directory: str, marker: str) -> Repository | None:
 
 def _read_gitdir_file(marker: str) -> str | None:
     """The git dir a `.git` file points to (`gitdir: <path>`), if readable and present."""
-    try:
-        with open(marker, encoding="utf-8", errors="replace") as handle:
-            line = handle.readline(4096).strip()
-    except OSError:
-        return None
+    line = (read_text_head(marker, 4096) or "").split("\n", 1)[0].strip()
     if not line.startswith("gitdir:"):
         return None
     target = line[len("gitdir:"):].strip()
@@ -91,12 +89,8 @@ def _read_gitdir_file(marker: str) -> str | None:
 
 def _common_dir(git_dir: str) -> str:
     """The repository's common git dir (shared by all its worktrees)."""
-    try:
-        with open(os.path.join(git_dir, "commondir"), encoding="utf-8") as handle:
-            relative = handle.readline(4096).strip()
-    except OSError:
-        return os.path.realpath(git_dir)
-    return os.path.realpath(os.path.join(git_dir, relative))
+    relative = (read_text_head(os.path.join(git_dir, "commondir"), 4096) or "").strip()
+    return os.path.realpath(os.path.join(git_dir, relative) if relative else git_dir)
 
 
 def main_worktree(common_dir: str) -> str:
@@ -115,13 +109,8 @@ def main_worktree(common_dir: str) -> str:
 
 def _core_worktree(git_dir: str) -> str | None:
     """`core.worktree` from a git dir's config (set for submodules' git dirs)."""
-    try:
-        with open(os.path.join(git_dir, "config"), encoding="utf-8", errors="replace") as handle:
-            lines = handle.read(65536).splitlines()
-    except OSError:
-        return None
     section = ""
-    for raw in lines:
+    for raw in (read_text_head(os.path.join(git_dir, "config"), 65536) or "").splitlines():
         line = raw.strip()
         if line.startswith("["):
             section = line.strip("[]").strip().lower()
@@ -143,13 +132,8 @@ def _outermost_svn(directory: str) -> str:
 
 def _jj_main_workspace(root: str) -> str | None:
     # A secondary jj workspace has a `.jj/repo` file pointing at the main one's `.jj/repo`.
-    pointer = os.path.join(root, ".jj", "repo")
-    if not os.path.isfile(pointer):
-        return None
-    try:
-        with open(pointer, encoding="utf-8", errors="replace") as handle:
-            target = handle.read(4096).strip()
-    except OSError:
+    target = (read_text_head(os.path.join(root, ".jj", "repo"), 4096) or "").strip()
+    if not target:
         return None
     repo = os.path.realpath(os.path.join(root, ".jj", target))
     return os.path.dirname(os.path.dirname(repo))
