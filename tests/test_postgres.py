@@ -324,6 +324,34 @@ def test_instances_initializing_at_once_share_one_session(pg_url: str, project: 
         assert connection.execute("SELECT COUNT(*) FROM workspaces").fetchone() == (1,)
 
 
+def test_a_client_reattaching_while_it_claims_never_deadlocks(pg_url: str, workspace: Detection) -> None:
+    first, second = PostgresStore(pg_url), PostgresStore(pg_url)
+    try:
+        attach, claim = Orchestrator(first), Orchestrator(second)
+        session_id, client_id = start(attach, workspace)
+        task_id = attach.plan_task(session_id, client_id, title="t", description="")["task_id"]
+        deadline = time.monotonic() + 3
+        failures: list[str] = []
+
+        def repeat(call: Callable[[], object]) -> None:
+            while time.monotonic() < deadline:
+                try:
+                    call()
+                except StoreError as error:
+                    failures.append(error.message)
+
+        calls = [
+            lambda: attach.initialize_session(workspace, client=agent("planner"), client_id=client_id),
+            lambda: claim.execute_task(session_id, client_id, task_id),
+        ]
+        with ThreadPoolExecutor(4) as pool:
+            list(pool.map(repeat, calls * 2))
+        assert failures == []
+    finally:
+        first.close()
+        second.close()
+
+
 def test_a_waiter_hears_a_change_made_through_another_instance(pg_url: str, workspace: Detection) -> None:
     waiter, writer = PostgresStore(pg_url), PostgresStore(pg_url)
     try:

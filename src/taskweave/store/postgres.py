@@ -171,7 +171,14 @@ class PostgresTransaction(Transaction):
         self._execute("SELECT id FROM sessions WHERE id = ? FOR UPDATE", (session_id,))
 
     def lock_workspace(self, workspace_id: str) -> None:
+        """The workspace row, then its active sessions in id order: attaching to a session renews the
+        client's claims before it appends an event, so the session must be locked first, as every
+        other writer of a session does, or the two deadlock."""
         self._execute("SELECT id FROM workspaces WHERE id = ? FOR UPDATE", (workspace_id,))
+        self._execute(
+            "SELECT id FROM sessions WHERE workspace_id = ? AND status = 'active' ORDER BY id FOR UPDATE",
+            (workspace_id,),
+        )
 
     def announce_change(self, session_id: str) -> None:
         """NOTIFY is delivered at commit, and not at all after a rollback."""
