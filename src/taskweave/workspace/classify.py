@@ -41,6 +41,8 @@ JUPYTER_SHARE = 0.30
 FAMILY_SHARE = 0.25
 C_MIN_SHARE, C_MIN_FILES = 0.10, 30
 COLLECTION_SHARE = 1 / 3
+EVIDENCE_ITEMS = 10
+"""Longest list of languages, nested projects or skipped directories shown in the evidence."""
 PROSE_RATIO = 4
 
 FAMILY_LANGUAGES = {
@@ -102,7 +104,7 @@ def classify(root: str, *, scanner: Scanner, catalog: Catalog) -> Typing:
     hits = catalog.all_hits(root, scanner)
     stats = survey(root, scanner=scanner, catalog=catalog)
     _disambiguate_m_files(stats, hits)
-    typing = Typing(languages=dict(stats.languages.most_common()))
+    typing = Typing(languages=dict(stats.languages.most_common(EVIDENCE_ITEMS)))
 
     _entry_points(typing, hits, stats)
     _flutter(typing, root, listing)
@@ -122,13 +124,13 @@ def classify(root: str, *, scanner: Scanner, catalog: Catalog) -> Typing:
         "source_files": stats.sources,
         "files_seen": stats.files,
         "truncated": stats.truncated,
-        "skipped_dirs": stats.skipped[:10],
-        "unreadable_dirs": sorted(scanner.errors)[:10],
+        "skipped_dirs": stats.skipped[:EVIDENCE_ITEMS],
+        "unreadable_dirs": sorted(scanner.errors)[:EVIDENCE_ITEMS],
         **contents.workspace_facts(root, listing),
     }
     typing.nested = [
         {"path": project.path, "markers": sorted({hit.name for hit in project.hits})}
-        for project in stats.nested[:20]
+        for project in stats.nested[:EVIDENCE_ITEMS]
     ]
     return typing
 
