@@ -69,15 +69,12 @@ class Catalog:
                 self._globs.append((re.compile(fnmatch.translate(marker.pattern)), marker))
             else:
                 self._paths.append(marker)
+        self._root_paths = [marker for marker in self._paths if marker.makes_root]
         # One combined pattern rejects the many names that match no glob in a single call.
         self._any_glob = re.compile("|".join(f"(?:{regex.pattern})" for regex, _ in self._globs) or "(?!)")
 
     def hits(self, listing: Listing, *, strict: bool = True) -> list[Hit]:
-        """The name and glob markers present in one directory listing.
-
-        `strict=False` ignores `requires`: a lone ambiguous manifest still bounds
-        a project (root finding), even though it does not decide a type.
-        """
+        """The name and glob markers present in one directory listing (`strict`: honour `requires`)."""
         found: list[Hit] = []
         for name in listing.files | listing.dirs:
             for marker in self._by_name.get(name, ()):
@@ -87,22 +84,30 @@ class Catalog:
         found.sort(key=lambda hit: hit.name)
         return [hit for hit in found if not strict or _satisfied(hit.marker, listing)]
 
-    def path_hits(self, directory: str, scanner: Scanner, *, strict: bool = True) -> list[Hit]:
-        """The path-shaped markers present under `directory`."""
+    def all_hits(self, directory: str, scanner: Scanner) -> list[Hit]:
+        """Every marker in `directory`: names, globs and paths."""
+        return self.hits(scanner.list(directory)) + self._path_hits(directory, scanner, self._paths, strict=True)
+
+    def root_hits(self, directory: str, scanner: Scanner) -> list[Hit]:
+        """The markers that make `directory` a project root, `requires` ignored.
+
+        A lone ambiguous manifest still bounds a project, even though it does
+        not decide a type; and only root-making path markers are tried, which
+        keeps walks up through large ancestors such as /tmp cheap.
+        """
+        found = [hit for hit in self.hits(scanner.list(directory), strict=False) if hit.marker.makes_root]
+        return found + self._path_hits(directory, scanner, self._root_paths, strict=False)
+
+    def _path_hits(self, directory: str, scanner: Scanner, markers: list[Marker], *, strict: bool) -> list[Hit]:
         listing = scanner.list(directory)
         found: list[Hit] = []
-        for marker in self._paths:
+        for marker in markers:
             if strict and not _satisfied(marker, listing):
                 continue
             match = _find_path(directory, marker.pattern.split("/"), scanner)
             if match:
                 found.append(Hit(marker, match))
         return found
-
-    def all_hits(self, directory: str, scanner: Scanner, *, strict: bool = True) -> list[Hit]:
-        """Every marker in `directory`: names, globs and paths."""
-        return (self.hits(scanner.list(directory), strict=strict)
-                + self.path_hits(directory, scanner, strict=strict))
 
 
 def _satisfied(marker: Marker, listing: Listing) -> bool:

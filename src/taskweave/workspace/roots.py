@@ -65,7 +65,7 @@ def find_root(start: str, *, scanner: Scanner, catalog: Catalog, home: str) -> R
 
 def root_marker_names(directory: str, scanner: Scanner, catalog: Catalog) -> list[str]:
     """The markers in `directory` that make it a project root, as found names or paths."""
-    return sorted({hit.name for hit in catalog.all_hits(directory, scanner, strict=False) if hit.marker.makes_root})
+    return sorted({hit.name for hit in catalog.root_hits(directory, scanner)})
 
 
 def _chain(start: str, top: str | None, boundaries: set[str]) -> list[str]:
