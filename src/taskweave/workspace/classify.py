@@ -43,6 +43,7 @@ C_MIN_SHARE, C_MIN_FILES = 0.10, 30
 COLLECTION_SHARE = 1 / 3
 EVIDENCE_ITEMS = 10
 """Longest list of languages, nested projects or skipped directories shown in the evidence."""
+MAX_SCRIPTS_READ = 20
 PROSE_RATIO = 4
 
 FAMILY_LANGUAGES = {
@@ -306,9 +307,8 @@ def _layout_fallbacks(typing: Typing, root: str, listing: Listing, stats: Survey
 
 def _lone_script(root: str, listing: Listing) -> str | None:
     """An extension-less shell script at the root (its shebang says so, or its man page sits beside it)."""
-    for name in sorted(listing.files):
-        if "." in name or name.lower() in META_NAMES or name.startswith("."):
-            continue
+    candidates = [name for name in sorted(listing.files) if "." not in name and name.lower() not in META_NAMES]
+    for name in candidates[:MAX_SCRIPTS_READ]:
         shebang = contents.shebang(os.path.join(root, name))
         if shebang is not None:
             if contents.is_shell_interpreter(shebang):
