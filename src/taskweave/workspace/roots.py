@@ -57,9 +57,9 @@ def find_root(start: str, *, scanner: Scanner, catalog: Catalog, home: str) -> R
         root, rule = next(d for d in reversed(chain) if d in markers), "outermost-marker"
     else:
         root, rule = start, "start"
-        if start in boundaries:
-            warnings.append(f"detection started at {start}, the home directory or the filesystem root; "
-                            "pass the project directory instead")
+    if root in boundaries:
+        warnings.append(f"the workspace root is {root}, the home directory or the filesystem root; "
+                        "pass the project directory instead")
     return RootFinding(root, rule, repository, config_path, nearest, markers, warnings)
 
 
