@@ -129,7 +129,9 @@ class Orchestrator:
                 session_name_final = name or self._free_session_name(tx, ws["id"], new_session)
                 session = tx.insert_session(ws["id"], session_name_final, {"specialists": overrides}, now)
                 tx.append_event(session["id"], "session.created", client_id, now, name=session_name_final)
-            elif json.loads(session["metadata"]).get("specialists") != overrides:
+            else:
+                tx.lock_session(session["id"])
+            if attached and json.loads(session["metadata"]).get("specialists") != overrides:
                 metadata = {**json.loads(session["metadata"]), "specialists": overrides}
                 tx.run("UPDATE sessions SET metadata = ? WHERE id = ?", json.dumps(metadata), session["id"])
             client_row = self._bind_client(tx, session["id"], client, client_id, now)
@@ -815,9 +817,7 @@ class Orchestrator:
                 parent = self._task(tx, session_id, parent_task_id)
                 ids = tx.subtree_ids(parent_task_id)
                 rows = tx.tasks_by_ids(ids[:LISTED_TASKS])
-                counts: dict[str, int] = {}
-                for row in tx.tasks_by_ids(ids):
-                    counts[row["status"]] = counts.get(row["status"], 0) + 1
+                counts = tx.subtree_status_counts(parent_task_id)
                 title = f"Results: {parent['title']}"
                 truncated = len(ids) > LISTED_TASKS
             else:
@@ -893,8 +893,10 @@ class Orchestrator:
             return {"claims": 0, "clients": 0}
         released = expired = 0
         with self.store.transaction() as tx:
+            # One lock per session, always in the same order, so concurrent sweepers never deadlock.
+            for session_id in sorted({row["session_id"] for row in [*claims, *clients]}):
+                tx.lock_session(session_id)
             for claim in claims:
-                tx.lock_session(claim["session_id"])
                 if tx.release_expired_claim(claim["id"], claim["claimed_by"], now):
                     tx.append_event(
                         claim["session_id"], "claim.expired", None, now, claim["id"],
@@ -933,6 +935,9 @@ class Orchestrator:
 
     @staticmethod
     def _session(tx: Transaction, session_id: str, *, writable: bool = False) -> Row:
+        """The session, locked for this transaction's writes when `writable` (lock first, then read)."""
+        if writable:
+            tx.lock_session(session_id)
         session = tx.session(session_id)
         if session is None:
             raise NotFound(
@@ -940,7 +945,6 @@ class Orchestrator:
                 hint="Call orchestrator_initialize_session, or pick one from orchestrator_list_sessions.",
             )
         if writable:
-            tx.lock_session(session_id)
             if session["status"] != "active":
                 raise Conflict(
                     f"Session {session_id} has ended.",

@@ -111,17 +111,11 @@ class Transaction(ABC):
         if name is None:
             return self.one(
                 "SELECT * FROM sessions WHERE workspace_id = ? AND status = 'active' "
-                "ORDER BY last_activity_at DESC LIMIT 1",
+                "ORDER BY last_activity_at DESC, id LIMIT 1",
                 workspace_id,
             )
         return self.one(
             "SELECT * FROM sessions WHERE workspace_id = ? AND name = ? AND status = 'active'", workspace_id, name
-        )
-
-    def latest_session_named(self, workspace_id: str, name: str) -> Row | None:
-        return self.one(
-            "SELECT * FROM sessions WHERE workspace_id = ? AND name = ? ORDER BY last_activity_at DESC LIMIT 1",
-            workspace_id, name,
         )
 
     def session_names(self, workspace_id: str) -> set[str]:
@@ -149,7 +143,7 @@ class Transaction(ABC):
         params: tuple[Any, ...] = (workspace_id,) if workspace_id else ()
         return self.all(
             f"SELECT s.*, w.root AS workspace_root FROM sessions s JOIN workspaces w ON w.id = s.workspace_id "
-            f"{where} ORDER BY s.last_activity_at DESC LIMIT ?",
+            f"{where} ORDER BY s.last_activity_at DESC, s.id LIMIT ?",
             *params, limit,
         )
 
@@ -195,13 +189,13 @@ class Transaction(ABC):
         """Clients not yet marked expired whose last sign of life is older than `seen_before`."""
         return self.all(
             "SELECT id, session_id, name FROM clients WHERE state IN ('connected', 'disconnected') "
-            "AND last_seen < ? LIMIT ?",
+            "AND last_seen < ? ORDER BY session_id, id LIMIT ?",
             seen_before, limit,
         )
 
     def clients(self, session_id: str, limit: int = 50) -> list[Row]:
         return self.all(
-            "SELECT * FROM clients WHERE session_id = ? ORDER BY last_seen DESC LIMIT ?", session_id, limit
+            "SELECT * FROM clients WHERE session_id = ? ORDER BY last_seen DESC, id LIMIT ?", session_id, limit
         )
 
     def connected_client_count(self, session_id: str, since: float) -> int:
@@ -251,7 +245,7 @@ class Transaction(ABC):
     def expired_claims(self, now: float, limit: int) -> list[Row]:
         return self.all(
             "SELECT id, session_id, claimed_by FROM tasks WHERE status = 'in_progress' AND claim_expires_at < ? "
-            "LIMIT ?",
+            "ORDER BY session_id, id LIMIT ?",
             now, limit,
         )
 
@@ -323,6 +317,16 @@ class Transaction(ABC):
         )
         return [r["id"] for r in rows]
 
+    def subtree_status_counts(self, task_id: str) -> dict[str, int]:
+        rows = self.all(
+            "WITH RECURSIVE down(id) AS ("
+            " SELECT id FROM tasks WHERE parent_id = ?"
+            " UNION SELECT t.id FROM tasks t JOIN down ON t.parent_id = down.id"
+            ") SELECT t.status, COUNT(*) AS n FROM tasks t JOIN down ON t.id = down.id GROUP BY t.status",
+            task_id,
+        )
+        return {r["status"]: int(r["n"]) for r in rows}
+
     def status_counts(self, session_id: str) -> dict[str, int]:
         rows = self.all("SELECT status, COUNT(*) AS n FROM tasks WHERE session_id = ? GROUP BY status", session_id)
         return {r["status"]: int(r["n"]) for r in rows}
@@ -354,7 +358,7 @@ class Transaction(ABC):
     def recently_updated(self, session_id: str, limit: int, include_finished: bool) -> list[Row]:
         finished = "" if include_finished else "AND status IN ('pending', 'in_progress', 'blocked', 'failed') "
         return self.all(
-            f"SELECT {TASK_COLUMNS} FROM tasks WHERE session_id = ? {finished}ORDER BY updated_at DESC LIMIT ?",
+            f"SELECT {TASK_COLUMNS} FROM tasks WHERE session_id = ? {finished}ORDER BY updated_at DESC, seq DESC LIMIT ?",
             session_id, limit,
         )
 
@@ -428,7 +432,7 @@ class Transaction(ABC):
             return []
         return self.all(
             "SELECT id, session_id, task_id, kind, name, mime_type, size, created_at FROM artifacts "
-            f"WHERE task_id IN ({_placeholders(task_ids)}) ORDER BY created_at",
+            f"WHERE task_id IN ({_placeholders(task_ids)}) ORDER BY created_at, id",
             *task_ids,
         )
 
