@@ -13,7 +13,7 @@ import json
 import logging
 import time
 import warnings
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from functools import partial
@@ -66,6 +66,10 @@ class TaskweaveServer:
         self.orchestrator = orchestrator
         self.transport = transport
         self.snapshots = snapshots
+        # A stdio process serves one client, so a domain call may run on the event loop itself: a
+        # worker-thread hop would cost more than the call. The HTTP daemon serves many clients
+        # at once and keeps the loop free for them.
+        self.run_domain = _run_inline if transport == "stdio" else anyio.to_thread.run_sync
         self.bindings: dict[str, Binding] = {}
         self.notifier = ChangeNotifier(orchestrator)
         # Renewing liveness is a write; a client's requests renew it at most this often.
@@ -147,7 +151,7 @@ class TaskweaveServer:
         if binding and binding.client_id and binding.session_id and now - binding.renewed_at >= self.renew_interval:
             binding.renewed_at = now
             try:
-                await anyio.to_thread.run_sync(self.orchestrator.renew_client, binding.client_id, binding.session_id)
+                await self.run_domain(self.orchestrator.renew_client, binding.client_id, binding.session_id)
             except Exception:
                 log.exception("renewing client %s failed", binding.client_id)
         return result
@@ -201,8 +205,8 @@ class TaskweaveServer:
             await roots_once()
         session_id = args.get("session_id") or binding.session_id
         if spec.needs_session and session_id is None:
-            workspace = await anyio.to_thread.run_sync(partial(detect_workspace, roots=await roots_once()))
-            session_id = await anyio.to_thread.run_sync(self.orchestrator.active_session_id, workspace)
+            workspace = await self.run_domain(partial(detect_workspace, roots=await roots_once()))
+            session_id = await self.run_domain(self.orchestrator.active_session_id, workspace)
             if session_id is None:
                 raise NotFound(
                     f"No active session in the workspace {workspace.root}.",
@@ -210,10 +214,10 @@ class TaskweaveServer:
                 )
         client_id = args.get("client_id") or binding.client_id
         if args.get("client_id") and spec.name != "orchestrator_initialize_session":
-            await anyio.to_thread.run_sync(self.orchestrator.require_client, args["client_id"])
+            await self.run_domain(self.orchestrator.require_client, args["client_id"])
         client = self._client_info(ctx)
         if spec.needs_client and client_id is None:
-            client_id = await anyio.to_thread.run_sync(self.orchestrator.register_client, session_id, client)
+            client_id = await self.run_domain(self.orchestrator.register_client, session_id, client)
             self._bind(ctx, session_id, client_id)
         resolved_roots = roots or []
         return Call(
@@ -247,7 +251,7 @@ class TaskweaveServer:
                 raise NotFound(f"Unknown tool {params.name!r}.", hint="Call tools/list for the tools this server has.")
             schema.check(args, spec.schema)
             call = await self._prepare(ctx, spec, args)
-            result = await anyio.to_thread.run_sync(spec.handler, call, args)
+            result = await self.run_domain(spec.handler, call, args)
             if call.bound:
                 self._bind(ctx, call.bound["session_id"], call.bound.get("client_id"))
         except TaskweaveError as error:
@@ -307,11 +311,11 @@ class TaskweaveServer:
             if match is None:
                 raise NotFound(f"Unknown resource {uri!r}.", hint="Use a taskweave:// URI a tool returned.")
             if match["session"]:
-                body = await anyio.to_thread.run_sync(self.orchestrator.get_status, match["session"])
+                body = await self.run_domain(self.orchestrator.get_status, match["session"])
                 return _json_resource(uri, body)
             if match["task"]:
-                return _json_resource(uri, await anyio.to_thread.run_sync(self.orchestrator.read_task, match["task"]))
-            artifact = await anyio.to_thread.run_sync(self.orchestrator.read_artifact, match["artifact"])
+                return _json_resource(uri, await self.run_domain(self.orchestrator.read_task, match["task"]))
+            artifact = await self.run_domain(self.orchestrator.read_artifact, match["artifact"])
         except TaskweaveError as error:
             raise MCPError(code=RESOURCE_NOT_FOUND, message=error.message, data=error.to_dict()["error"]) from None
         return types.ReadResourceResult(
@@ -347,6 +351,10 @@ class TaskweaveServer:
             description="The taskweave workflow",
             messages=[types.PromptMessage(role="user", content=types.TextContent(type="text", text=WORKFLOW_PROMPT))],
         )
+
+
+async def _run_inline(function: Callable[..., Any], *args: Any) -> Any:
+    return function(*args)
 
 
 def _tool_result(body: dict[str, Any], *, is_error: bool = False) -> types.CallToolResult:

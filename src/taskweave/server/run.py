@@ -71,10 +71,10 @@ def _snapshot_policy(orchestrator: Any) -> Any:
 
 
 async def _serve_stdio(app: Any) -> None:
-    from mcp.server.stdio import stdio_server
+    from taskweave.server.stdio import pipe_stdio
 
     server = app.server
-    async with stdio_server() as (read_stream, write_stream):
+    async with pipe_stdio() as (read_stream, write_stream):
         await server.run(read_stream, write_stream, server.create_initialization_options())
 
 
@@ -89,7 +89,8 @@ async def _serve_http(app: Any, host: str, port: int, token: str | None) -> None
         )
     else:
         security = TransportSecuritySettings(enable_dns_rebinding_protection=False)
-    starlette_app = app.server.streamable_http_app(transport_security=security, host=host)
+    # Plain JSON answers: every client must accept them, and they cost far less than an event stream.
+    starlette_app = app.server.streamable_http_app(transport_security=security, host=host, json_response=True)
     asgi = SessionEndObserver(starlette_app, app)
     asgi = BearerTokenMiddleware(asgi, token) if token else asgi
     config = uvicorn.Config(asgi, host=host, port=port, log_level="warning", lifespan="on")

@@ -171,14 +171,15 @@ class Transaction(ABC):
 
     def touch_client(self, client_id: str, session_id: str, now: float) -> None:
         """Record activity: the client is connected, bound to `session_id`, and each claim it holds
-        is renewed for its own lease length."""
+        is renewed for its own lease length once half of that lease has passed (so a busy client
+        does not rewrite its claims on every call)."""
         self.run(
             "UPDATE clients SET last_seen = ?, state = 'connected', session_id = ? WHERE id = ?",
             now, session_id, client_id,
         )
         self.run(
             "UPDATE tasks SET claim_expires_at = ? + claim_lease_seconds WHERE claimed_by = ? "
-            "AND status = 'in_progress' AND claim_expires_at < ? + claim_lease_seconds",
+            "AND status = 'in_progress' AND claim_expires_at < ? + claim_lease_seconds / 2",
             now, client_id, now,
         )
 
