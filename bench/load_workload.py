@@ -1,9 +1,10 @@
 """One simulated agent: a mixed plan / claim / complete / read workload, every call timed and classified.
 
-Agents learn about tasks only the way real agents do, from tool answers
-(their own plans, `get_status` ready lists, `query_tasks`), so several agents
-regularly go for the same ready task: the loser's clean `conflict` answer is
-counted apart from errors. What the server acknowledged is kept in `Acks`, so
+Agents claim work the two ways real agents do: most often they ask for the
+next ready task and the server picks it; otherwise they pick a task they
+learned about from tool answers (their own plans, `get_status` ready lists,
+`query_tasks`), so several agents regularly go for the same one: the loser's
+clean `conflict` answer is counted apart from errors. What the server acknowledged is kept in `Acks`, so
 the store can be checked for it afterwards.
 """
 
@@ -33,6 +34,7 @@ OK, CONFLICT, ERROR = "ok", "conflict", "error"
 # What an agent with no claim does next, by weight.
 IDLE_ACTIONS = ("claim", "plan", "status", "query", "cancel")
 IDLE_WEIGHTS = (45, 18, 15, 15, 2)
+PICK_OWN_FRACTION = 1 / 3  # claims of a task the agent chose; the rest ask for the next ready task
 RELEASE_FRACTION = 0.1  # claims given back with update_task(status=pending) instead of completed
 SUBTASK_FRACTION = 0.4  # plans that carry subtasks
 CANDIDATES_KEPT = 20
@@ -116,15 +118,18 @@ class Agent:
             self._learn(body["ready"])
 
     async def _claim(self) -> None:
-        if not self.candidates:
-            await self._status()
-        if not self.candidates:
-            return
-        task_id = self.candidates.pop(self.random.randrange(len(self.candidates)))
-        outcome, _ = await self._call("orchestrator_execute_task", {"task_id": task_id})
+        """Take the next ready task (the server picks), or, a third of the time, one this agent chose itself."""
+        arguments: dict[str, Any] = {}
+        if self.random.random() < PICK_OWN_FRACTION:
+            if not self.candidates:
+                await self._status()
+            if not self.candidates:
+                return
+            arguments["task_id"] = self.candidates.pop(self.random.randrange(len(self.candidates)))
+        outcome, body = await self._call("orchestrator_execute_task", arguments)
         if outcome == OK:
-            self.held = task_id
-            self.recorder.acks.claims.append((task_id, self.client_id))
+            self.held = body["task"]["task_id"]
+            self.recorder.acks.claims.append((self.held, self.client_id))
 
     async def _finish_held(self) -> None:
         task_id, self.held = self.held, None

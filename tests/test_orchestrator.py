@@ -267,3 +267,26 @@ def test_status_is_bounded(orchestrator: Orchestrator, workspace: Detection) -> 
     status = orchestrator.get_status(session_id, include_completed=True)
     assert status["counts"]["pending"] == 303
     assert len(status["tasks"]["ready"]) == 10 and len(status["tasks"]["recently_updated"]) == 20
+
+
+def test_claiming_the_next_ready_task_never_races(orchestrator: Orchestrator, workspace: Detection) -> None:
+    session_id, alice = start(orchestrator, workspace, "alice")
+    _, bob = start(orchestrator, workspace, "bob")
+    plan = orchestrator.plan_task(
+        session_id, alice, title="p", description="",
+        subtasks=[
+            {"title": "low", "priority": "low"},
+            {"title": "urgent", "priority": "critical"},
+            {"title": "tests", "specialist": "tester"},
+            {"title": "after urgent", "dependencies": [1], "priority": "critical"},
+        ],
+    )
+    low, urgent, tests, after = (s["task_id"] for s in plan["subtasks"])
+    assert orchestrator.execute_task(session_id, alice)["task"]["task_id"] == urgent
+    assert orchestrator.execute_task(session_id, bob, specialist="tester")["task"]["task_id"] == tests
+    taken = orchestrator.execute_task(session_id, bob)["task"]["task_id"]
+    assert taken in (low, plan["task_id"]) and taken != after
+    with pytest.raises(Conflict, match="No tester task is ready"):
+        orchestrator.execute_task(session_id, alice, specialist="tester")
+    orchestrator.complete_task(session_id, alice, urgent, summary="done")
+    assert orchestrator.execute_task(session_id, alice)["task"]["task_id"] == after

@@ -443,15 +443,25 @@ class Orchestrator:
         return resolved
 
     def execute_task(
-        self, session_id: str, client_id: str, task_id: str, *, lease_seconds: int | None = None
+        self,
+        session_id: str,
+        client_id: str,
+        task_id: str | None = None,
+        *,
+        lease_seconds: int | None = None,
+        specialist: str | None = None,
     ) -> dict[str, Any]:
-        """Claim the task for this client and hand over everything needed to do it."""
+        """Claim the task (without `task_id`: the best ready one, of `specialist` if given) for this
+        client and hand over everything needed to do it. Taking the next task this way never races
+        another agent: the session's writers take turns."""
         lease = limits.between(
             "lease_seconds", lease_seconds or self.lease_seconds, limits.LEASE_MIN_SECONDS, limits.LEASE_MAX_SECONDS
         )
         now = self.clock()
         with self.store.transaction() as tx:
             session = self._session(tx, session_id, writable=True)
+            if task_id is None:
+                task_id = self._next_ready(tx, session, specialist)
             task = self._task(tx, session_id, task_id)
             if task["status"] in FINISHED:
                 hint = (
@@ -505,6 +515,19 @@ class Orchestrator:
             "claim": {"client_id": client_id, "expires_at": iso(now + lease)},
             "next_step": "Do the work, then call orchestrator_complete_task with this task_id and a summary.",
         }
+
+    def _next_ready(self, tx: Transaction, session: Row, specialist: str | None) -> str:
+        overrides = json.loads(session["metadata"]).get("specialists", {})
+        role = specialists.resolve(specialist, overrides) if specialist else None
+        ready = tx.ready_tasks(session["id"], 1, specialist=role)
+        if not ready:
+            counts = tx.status_counts(session["id"])
+            raise Conflict(
+                f"No {role + ' ' if role else ''}task is ready to start: {counts.get('pending', 0)} pending "
+                f"(waiting for dependencies), {counts.get('in_progress', 0)} in progress.",
+                hint="Plan more work with orchestrator_plan_task, or check orchestrator_get_status later.",
+            )
+        return ready[0]["id"]
 
     def complete_task(
         self,

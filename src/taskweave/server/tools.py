@@ -95,7 +95,11 @@ def _plan(call: Call, args: dict[str, Any]) -> dict[str, Any]:
 
 def _execute(call: Call, args: dict[str, Any]) -> dict[str, Any]:
     return call.orchestrator.execute_task(
-        call.session_id, call.client_id, args["task_id"], lease_seconds=args.get("lease_seconds")
+        call.session_id,
+        call.client_id,
+        args.get("task_id"),
+        lease_seconds=args.get("lease_seconds"),
+        specialist=args.get("specialist"),
     )
 
 
@@ -230,8 +234,14 @@ TOOLS: tuple[ToolSpec, ...] = (
     ),
     ToolSpec(
         "orchestrator_execute_task",
-        "Claim a task and get its instructions and the summaries of its dependencies.",
-        obj(_session_props(task_id=string(), lease_seconds=integer("Claim lease, renewed by your activity.")), ("task_id",)),
+        "Claim a task (no task_id: the best ready one) and get its instructions and its dependencies' summaries.",
+        obj(
+            _session_props(
+                task_id=string(),
+                specialist=string("Without task_id: only tasks for this role."),
+                lease_seconds=integer("Claim lease, renewed by your activity."),
+            )
+        ),
         _execute,
         needs_client=True,
     ),

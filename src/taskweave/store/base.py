@@ -343,13 +343,17 @@ class Transaction(ABC):
             session_id, status, limit,
         )
 
-    def ready_tasks(self, session_id: str, limit: int, parent_id: str | None = None) -> list[Row]:
+    def ready_tasks(
+        self, session_id: str, limit: int, parent_id: str | None = None, specialist: str | None = None
+    ) -> list[Row]:
         """Pending tasks whose dependencies are all completed and that nobody holds, best first."""
-        parent_clause = "AND t.parent_id = ? " if parent_id else ""
-        params: list[Any] = [session_id, *([parent_id] if parent_id else []), limit]
+        filters = "".join(
+            f"AND t.{column} = ? " for column, value in (("parent_id", parent_id), ("specialist", specialist)) if value
+        )
+        params: list[Any] = [session_id, *(value for value in (parent_id, specialist) if value), limit]
         return self.all(
             f"SELECT {', '.join('t.' + c.strip() for c in TASK_COLUMNS.split(','))} FROM tasks t "
-            f"WHERE t.session_id = ? AND t.status = 'pending' {parent_clause}"
+            f"WHERE t.session_id = ? AND t.status = 'pending' {filters}"
             "AND NOT EXISTS (SELECT 1 FROM task_dependencies d JOIN tasks dep ON dep.id = d.depends_on "
             "WHERE d.task_id = t.id AND dep.status <> 'completed') "
             "ORDER BY t.priority DESC, t.seq LIMIT ?",

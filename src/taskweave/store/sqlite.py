@@ -25,7 +25,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from taskweave.errors import StoreError
 from taskweave.store.base import Store, Transaction
@@ -98,6 +98,7 @@ class SQLiteStore(Store):
         self._lock = threading.Lock()
         self._refuse_untrusted_file()
         self._connection = self._connect()
+        self._writers = self._lock_file(".writers")
         self._migrate()
 
     # -- opening ------------------------------------------------------------
@@ -216,7 +217,7 @@ class SQLiteStore(Store):
 
     @contextmanager
     def transaction(self, *, write: bool = True) -> Iterator[Transaction]:
-        with self._lock:
+        with self._lock, self._writer_turn(write):
             connection = self._connection
             try:
                 connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
@@ -232,9 +233,24 @@ class SQLiteStore(Store):
                     raise store_error(self.path, error) from error
                 raise
 
+    @contextmanager
+    def _writer_turn(self, write: bool) -> Iterator[None]:
+        """Queue writers on a file lock before SQLite's own: a waiting writer sleeps until the lock
+        is released instead of polling SQLite's busy handler, which under many writers leaves
+        the store idle between polls."""
+        if not write:
+            yield
+            return
+        fcntl.flock(self._writers, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(self._writers, fcntl.LOCK_UN)
+
     def close(self) -> None:
         with self._lock:
             self._connection.close()
+            self._writers.close()
 
     def describe(self) -> dict[str, Any]:
         return {"kind": "sqlite", "location": str(self.path), "schema_version": SCHEMA_VERSION, "sync": self.sync}
@@ -308,27 +324,31 @@ class SQLiteStore(Store):
 
     # -- servers using the store ------------------------------------------------
 
-    @property
-    def _users_file(self) -> Path:
-        return self.path.with_name(self.path.name + ".users")
+    def _lock_file(self, suffix: str) -> IO[str]:
+        """A companion file beside the store that processes lock to coordinate."""
+        path = self.path.with_name(self.path.name + suffix)
+        try:
+            return open(path, "a")
+        except OSError as error:
+            raise StoreError(
+                f"The lock file {path} cannot be opened: {error.strerror}.",
+                hint="Make the store's directory writable for this user, or use another store.",
+            ) from error
 
     @contextmanager
     def serving(self) -> Iterator[None]:
         """Mark this process as a server using the store, for as long as it serves."""
-        with open(self._users_file, "a") as marker:
+        with self._lock_file(".users") as marker:
             fcntl.flock(marker, fcntl.LOCK_SH)
             yield
 
     def in_use_by_servers(self) -> bool:
-        try:
-            with open(self._users_file, "a") as marker:
-                try:
-                    fcntl.flock(marker, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except BlockingIOError:
-                    return True
-                fcntl.flock(marker, fcntl.LOCK_UN)
-        except FileNotFoundError:
-            return False
+        with self._lock_file(".users") as marker:
+            try:
+                fcntl.flock(marker, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            fcntl.flock(marker, fcntl.LOCK_UN)
         return False
 
 
