@@ -209,7 +209,7 @@ class Orchestrator:
         if summary["total"] == 0:
             steps.append("The plan is empty: create tasks with orchestrator_plan_task.")
         elif ready:
-            steps.append(f"Claim the next ready task with orchestrator_execute_task (task_id {ready[0]['id']!r}).")
+            steps.append("Claim the next ready task: orchestrator_execute_task without a task_id.")
         elif summary["all_finished"]:
             steps.append("Every task is finished: combine the results with orchestrator_synthesize_results.")
         else:

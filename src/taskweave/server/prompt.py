@@ -9,8 +9,9 @@ the workspace's session and shows what is in progress and what is ready.
 2. Plan: break a goal into a parent task with subtasks in one orchestrator_plan_task call. Give each subtask \
 a specialist (architect, implementer, tester, reviewer, debugger, documenter, researcher) and dependencies \
 (earlier subtask indexes or task ids).
-3. Execute: orchestrator_execute_task claims a ready task for you and returns the specialist's instructions \
-and the summaries of the work it depends on. Work only on tasks you have claimed.
+3. Execute: orchestrator_execute_task claims a task for you (without task_id: the best ready one, optionally \
+for your specialist role) and returns the specialist's instructions and the summaries of the work it depends \
+on. Work only on tasks you have claimed.
 4. Complete: orchestrator_complete_task with a short summary; put long output in detailed_work so it is \
 kept as an artifact instead of filling the conversation. Use status "failed" or "blocked" honestly.
 5. Synthesize: when a parent's subtasks are finished, orchestrator_synthesize_results combines them into one \
