@@ -2,9 +2,9 @@
 
 It owns what only the protocol knows: which connection a call came on (and so
 which session and client it is bound to), the client's roots, resources and
-their subscriptions, and the shape of results and errors. Domain calls run in
-a worker thread, so a store waiting on another process's lock never stalls
-the event loop.
+their subscriptions, client liveness, and the shape of results and errors.
+Everything else is the domain's (`taskweave.core`), which it calls with plain
+values.
 """
 
 from __future__ import annotations
@@ -29,11 +29,11 @@ from taskweave import __version__
 from taskweave.core.model import status_uri
 from taskweave.core.service import ClientInfo, Orchestrator
 from taskweave.errors import NotFound, TaskweaveError
-from taskweave.store.snapshots import SnapshotPolicy
 from taskweave.server import schema
 from taskweave.server.notifications import RESOURCE_URI, ChangeNotifier
 from taskweave.server.prompt import WORKFLOW_PROMPT
 from taskweave.server.tools import BY_NAME, TOOLS, Call, ToolSpec
+from taskweave.store.snapshots import SnapshotPolicy
 from taskweave.workspace import detect_workspace
 
 log = logging.getLogger(__name__)
