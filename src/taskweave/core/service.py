@@ -290,13 +290,14 @@ class Orchestrator:
             recent = tx.recently_updated(session_id, STATUS_RECENT_LIMIT, include_completed)
             clients = tx.clients(session_id, STATUS_CLIENTS_LIMIT)
             events = tx.events_since(session_id, since, STATUS_EVENTS_LIMIT) if since is not None else None
+        figures = progress(counts)
         result: dict[str, Any] = {
             "session_id": session_id,
             "session_name": session["name"],
             "session_status": session["status"],
             "workspace_root": ws["root"] if ws else None,
-            "counts": progress(counts)["counts"],
-            "progress": progress(counts),
+            "counts": figures.pop("counts"),
+            "progress": figures,
             "tasks": {
                 "in_progress": [task_brief(t, now) for t in in_progress],
                 "ready": [task_brief(t, now) for t in ready],
