@@ -451,6 +451,7 @@ class Orchestrator:
         *,
         lease_seconds: int | None = None,
         specialist: str | None = None,
+        idempotency_key: str | None = None,
     ) -> dict[str, Any]:
         """Claim the task (without `task_id`: the best ready one, of `specialist` if given) for this
         client and hand over everything needed to do it. Taking the next task this way never races
@@ -458,9 +459,13 @@ class Orchestrator:
         lease = limits.between(
             "lease_seconds", lease_seconds or self.lease_seconds, limits.LEASE_MIN_SECONDS, limits.LEASE_MAX_SECONDS
         )
+        arguments = {"task_id": task_id, "specialist": specialist, "lease_seconds": lease, "client_id": client_id}
         now = self.clock()
         with self.store.transaction() as tx:
             session = self._session(tx, session_id, writable=True)
+            remembered = self._replay(tx, session_id, idempotency_key, "execute_task", arguments)
+            if remembered is not None:
+                return remembered
             if task_id is None:
                 task_id = self._next_ready(tx, session, specialist)
             task = self._task(tx, session_id, task_id)
@@ -499,6 +504,22 @@ class Orchestrator:
             overrides = json.loads(session["metadata"]).get("specialists", {})
             dep_artifacts = tx.artifacts_of([d["id"] for d in dependencies])
             parent = tx.task(task["parent_id"]) if task["parent_id"] else None
+            result = self._work_order(task, dependencies, dep_artifacts, parent, overrides, client_id, now + lease, now)
+            self._remember(tx, session_id, idempotency_key, "execute_task", arguments, result, now)
+        return result
+
+    @staticmethod
+    def _work_order(
+        task: Row,
+        dependencies: list[Row],
+        dep_artifacts: list[Row],
+        parent: Row | None,
+        overrides: Mapping[str, str],
+        client_id: str,
+        expires_at: float,
+        now: float,
+    ) -> dict[str, Any]:
+        """What an agent needs to do a claimed task: the task, the role's instructions, what it builds on."""
         return {
             "task": task_full(task, [d["id"] for d in dependencies], now),
             "specialist": {"name": task["specialist"], "instructions": specialists.instructions_for(task["specialist"], overrides)},
@@ -513,7 +534,7 @@ class Orchestrator:
                 for d in dependencies
             ],
             "parent": {"task_id": parent["id"], "title": parent["title"]} if parent else None,
-            "claim": {"client_id": client_id, "expires_at": iso(now + lease)},
+            "claim": {"client_id": client_id, "expires_at": iso(expires_at)},
             "next_step": "Do the work, then call orchestrator_complete_task with this task_id and a summary.",
         }
 
@@ -831,12 +852,21 @@ class Orchestrator:
         return result
 
     def synthesize_results(
-        self, session_id: str, client_id: str | None, *, parent_task_id: str | None = None
+        self,
+        session_id: str,
+        client_id: str | None,
+        *,
+        parent_task_id: str | None = None,
+        idempotency_key: str | None = None,
     ) -> dict[str, Any]:
         """Combine the work under a parent (or the session) into one report, kept as an artifact."""
+        arguments = {"parent_task_id": parent_task_id}
         now = self.clock()
         with self.store.transaction() as tx:
             session = self._session(tx, session_id, writable=True)
+            remembered = self._replay(tx, session_id, idempotency_key, "synthesize_results", arguments)
+            if remembered is not None:
+                return remembered
             if parent_task_id:
                 parent = self._task(tx, session_id, parent_task_id)
                 ids = tx.subtree_ids(parent_task_id)
@@ -856,13 +886,11 @@ class Orchestrator:
                 tx, parent or {"id": None, "session_id": session_id}, client_id,
                 "synthesis", "synthesis-report.md", "text/markdown", report, now,
             )
-        inline = report if len(report) <= INLINE_REPORT_CHARS else report[:INLINE_REPORT_CHARS] + "\n\n[...truncated; read the artifact for the full report]\n"
-        return {
-            "parent_task_id": parent_task_id,
-            "report": inline,
-            "progress": figures,
-            "artifact": artifact_ref(stored),
-        }
+            if len(report) > INLINE_REPORT_CHARS:
+                report = report[:INLINE_REPORT_CHARS] + "\n\n[...truncated; read the artifact for the full report]\n"
+            result = {"parent_task_id": parent_task_id, "report": report, "progress": figures, "artifact": artifact_ref(stored)}
+            self._remember(tx, session_id, idempotency_key, "synthesize_results", arguments, result, now)
+        return result
 
     # -- resources --------------------------------------------------------
 

@@ -100,6 +100,7 @@ def _execute(call: Call, args: dict[str, Any]) -> dict[str, Any]:
         args.get("task_id"),
         lease_seconds=args.get("lease_seconds"),
         specialist=args.get("specialist"),
+        idempotency_key=args.get("idempotency_key"),
     )
 
 
@@ -157,7 +158,10 @@ def _cancel(call: Call, args: dict[str, Any]) -> dict[str, Any]:
 
 def _synthesize(call: Call, args: dict[str, Any]) -> dict[str, Any]:
     return call.orchestrator.synthesize_results(
-        call.session_id, call.client_id, parent_task_id=args.get("parent_task_id")
+        call.session_id,
+        call.client_id,
+        parent_task_id=args.get("parent_task_id"),
+        idempotency_key=args.get("idempotency_key"),
     )
 
 
@@ -240,6 +244,7 @@ TOOLS: tuple[ToolSpec, ...] = (
                 task_id=string(),
                 specialist=string("Without task_id: only tasks for this role."),
                 lease_seconds=integer("Claim lease, renewed by your activity."),
+                idempotency_key=_KEY,
             )
         ),
         _execute,
@@ -310,7 +315,7 @@ TOOLS: tuple[ToolSpec, ...] = (
     ToolSpec(
         "orchestrator_synthesize_results",
         "Combine completed work of a parent task (or the session) into a Markdown report, kept as an artifact.",
-        obj(_session_props(parent_task_id=string())),
+        obj(_session_props(parent_task_id=string(), idempotency_key=_KEY)),
         _synthesize,
         needs_client=True,
     ),
