@@ -1,25 +1,39 @@
-"""Shared fixtures: real stores in temp dirs, real server processes, the official MCP client."""
+"""Shared fixtures: real stores, real server processes, the official MCP client.
+
+Tests about product behaviour take the `store` fixture, which runs them once on
+a SQLite file and once on a fresh PostgreSQL database. Without a reachable
+PostgreSQL the PostgreSQL half skips and says why, except under `CI=true`,
+where it fails: CI must not pass by skipping it. `TASKWEAVE_TEST_POSTGRES`
+names the admin URL used to create and drop the test databases.
+"""
 
 from __future__ import annotations
 
+import functools
 import json
+import multiprocessing
 import os
+import secrets
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
+import psycopg
 import pytest
 
 from taskweave.core.service import ClientInfo, Orchestrator
-from taskweave.store.sqlite import SQLiteStore
+from taskweave.store import open_store
 from taskweave.workspace import Detection, detect_workspace
 
 SERVE = [sys.executable, "-m", "taskweave", "serve"]
+ADMIN_URL = os.environ.get("TASKWEAVE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
+STORES = ["sqlite", "postgres"]
 
 
 @pytest.fixture
@@ -40,7 +54,58 @@ def project(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def store_path(tmp_path: Path) -> Path:
+    """A SQLite store file, for the tests about SQLite's own mechanics."""
     return tmp_path / "store" / "taskweave.db"
+
+
+@functools.cache
+def _postgres_unreachable() -> str | None:
+    """Why PostgreSQL cannot be used for tests, or None; asked once per run."""
+    try:
+        psycopg.connect(ADMIN_URL, autocommit=True, connect_timeout=3).close()
+    except psycopg.OperationalError as error:
+        return f"PostgreSQL is not reachable at {ADMIN_URL} ({str(error).strip()})"
+    return None
+
+
+def fresh_database() -> tuple[str, Callable[[], None]]:
+    """A new, empty database's URL and the function that drops it; skips (fails under CI=true) without PostgreSQL."""
+    if reason := _postgres_unreachable():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{reason}; CI=true requires it")
+        pytest.skip(reason)
+    name = f"taskweave_test_{secrets.token_hex(6)}"
+    with psycopg.connect(ADMIN_URL, autocommit=True, connect_timeout=3) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+
+    def drop() -> None:
+        with psycopg.connect(ADMIN_URL, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    return urlunsplit(urlsplit(ADMIN_URL)._replace(path=f"/{name}")), drop
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh PostgreSQL database, for the tests about PostgreSQL's own mechanics."""
+    url, drop = fresh_database()
+    try:
+        yield url
+    finally:
+        drop()
+
+
+@pytest.fixture(params=STORES)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The store location, once a SQLite file path and once a fresh PostgreSQL database URL."""
+    if request.param == "sqlite":
+        yield str(tmp_path / "store" / "taskweave.db")
+        return
+    url, drop = fresh_database()
+    try:
+        yield url
+    finally:
+        drop()
 
 
 @pytest.fixture
@@ -67,12 +132,12 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def orchestrator(store_path: Path, clock: Clock) -> Iterator[Orchestrator]:
-    store = SQLiteStore(store_path)
+def orchestrator(store: str, clock: Clock) -> Iterator[Orchestrator]:
+    opened = open_store(store)
     try:
-        yield Orchestrator(store, clock=clock)
+        yield Orchestrator(opened, clock=clock)
     finally:
-        store.close()
+        opened.close()
 
 
 def agent(name: str) -> ClientInfo:
@@ -86,7 +151,7 @@ def server_env(**extra: str) -> dict[str, str]:
 
 
 @asynccontextmanager
-async def stdio_client(store: Path, cwd: Path, *, name: str = "test-agent", mode: str = "legacy") -> AsyncIterator[Any]:
+async def stdio_client(store: str | Path, cwd: Path, *, name: str = "test-agent", mode: str = "legacy") -> AsyncIterator[Any]:
     """A real `taskweave serve` process driven by the official client over stdio."""
     import mcp_types
     from mcp import Client
@@ -127,7 +192,7 @@ class HttpServer:
     """A `taskweave serve --http` daemon in its own process."""
 
     def __init__(
-        self, store: Path, cwd: Path, *, host: str = "127.0.0.1", port: int | None = None, env: dict[str, str] | None = None
+        self, store: str | Path, cwd: Path, *, host: str = "127.0.0.1", port: int | None = None, env: dict[str, str] | None = None
     ) -> None:
         self.port = port or free_port()
         self.host = host
@@ -163,8 +228,8 @@ class HttpServer:
 
 
 @pytest.fixture
-def http_server(store_path: Path, project: Path) -> Iterator[HttpServer]:
-    server = HttpServer(store_path, project)
+def http_server(store: str, project: Path) -> Iterator[HttpServer]:
+    server = HttpServer(store, project)
     try:
         yield server
     finally:
@@ -178,3 +243,26 @@ async def http_client(url: str, *, name: str = "http-agent", mode: str = "legacy
 
     async with Client(url, mode=mode, client_info=mcp_types.Implementation(name=name, version="1.0")) as client:
         yield client
+
+
+def _instance(location: str, job: Callable[..., Any], args: tuple[Any, ...], barrier: Any, results: Any) -> None:
+    opened = open_store(location)
+    try:
+        results.put(job(Orchestrator(opened), barrier, *args))
+    finally:
+        opened.close()
+
+
+def in_processes(job: Callable[..., Any], count: int, location: str, *args: Any) -> list[Any]:
+    """`job(orchestrator, barrier, *args)` in `count` fresh interpreters, each its own taskweave instance."""
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(count)
+    results = context.Queue()
+    processes = [context.Process(target=_instance, args=(location, job, args, barrier, results)) for _ in range(count)]
+    for process in processes:
+        process.start()
+    collected = [results.get(timeout=120) for _ in processes]
+    for process in processes:
+        process.join(timeout=30)
+        assert process.exitcode == 0
+    return collected

@@ -14,8 +14,8 @@ from taskweave.core.service import Orchestrator
 from .conftest import agent, server_env
 
 
-def taskweave(*args: str, cwd: Path, store: Path | None = None) -> subprocess.CompletedProcess[str]:
-    extra = {"TASKWEAVE_STORE": str(store)} if store else {}
+def taskweave(*args: str, cwd: Path, store: str | None = None) -> subprocess.CompletedProcess[str]:
+    extra = {"TASKWEAVE_STORE": store} if store else {}
     return subprocess.run(
         [sys.executable, "-m", "taskweave", *args], capture_output=True, text=True, cwd=cwd,
         env=server_env(**extra), timeout=60,
@@ -23,10 +23,10 @@ def taskweave(*args: str, cwd: Path, store: Path | None = None) -> subprocess.Co
 
 
 @pytest.fixture
-def planned(store_path: Path, project: Path) -> dict:
+def planned(store: str, project: Path) -> dict:
     from taskweave.workspace import detect_workspace
 
-    with Orchestrator.open(str(store_path)) as orchestrator:
+    with Orchestrator.open(store) as orchestrator:
         init = orchestrator.initialize_session(detect_workspace(str(project)), client=agent("cli-test"))
         plan = orchestrator.plan_task(
             init["session_id"], init["client_id"], title="Write docs", description="",
@@ -36,23 +36,23 @@ def planned(store_path: Path, project: Path) -> dict:
     return init | {"plan": plan}
 
 
-def test_status_and_sessions(planned: dict, store_path: Path, project: Path) -> None:
-    text = taskweave("status", cwd=project / "src", store=store_path)
+def test_status_and_sessions(planned: dict, store: str, project: Path) -> None:
+    text = taskweave("status", cwd=project / "src", store=store)
     assert text.returncode == 0, text.stderr
     assert planned["session_id"] in text.stdout and "Quickstart" in text.stdout
     assert f"claimed by {planned['client_id']}" in text.stdout and "cli-test" in text.stdout
 
-    as_json = json.loads(taskweave("status", "--json", cwd=project, store=store_path).stdout)
+    as_json = json.loads(taskweave("status", "--json", cwd=project, store=store).stdout)
     assert as_json["counts"]["in_progress"] == 1 and as_json["counts"]["pending"] == 2
 
-    sessions = json.loads(taskweave("sessions", "--json", cwd=project, store=store_path).stdout)
+    sessions = json.loads(taskweave("sessions", "--json", cwd=project, store=store).stdout)
     assert [s["session_id"] for s in sessions["sessions"]] == [planned["session_id"]]
-    everything = taskweave("sessions", "--all", cwd=Path("/"), store=store_path)
+    everything = taskweave("sessions", "--all", cwd=Path("/"), store=store)
     assert planned["session_id"] in everything.stdout and str(project) in everything.stdout
 
 
-def test_status_without_a_session_says_what_to_do(store_path: Path, project: Path) -> None:
-    result = taskweave("status", cwd=project, store=store_path)
+def test_status_without_a_session_says_what_to_do(store: str, project: Path) -> None:
+    result = taskweave("status", cwd=project, store=store)
     assert result.returncode == 1
     assert "No active session" in result.stderr and "hint:" in result.stderr and "Traceback" not in result.stderr
 
@@ -81,7 +81,7 @@ def test_config_refuses_unknown_clients(project: Path) -> None:
 
 
 @pytest.mark.parametrize("command", [["status", "--json"], ["sessions", "--all"], ["config", "cursor"], ["detect", "--json"]])
-def test_commands_that_do_not_serve_never_import_mcp(command: list[str], planned: dict, store_path: Path, project: Path) -> None:
+def test_commands_that_do_not_serve_never_import_mcp(command: list[str], planned: dict, store: str, project: Path) -> None:
     probe = (
         "import sys\n"
         "from taskweave.cli import main\n"
@@ -92,7 +92,7 @@ def test_commands_that_do_not_serve_never_import_mcp(command: list[str], planned
     )
     result = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, cwd=project,
-        env=server_env(TASKWEAVE_STORE=str(store_path)), timeout=60,
+        env=server_env(TASKWEAVE_STORE=store), timeout=60,
     )
     assert result.returncode == 0, result.stderr
     assert "HEAVY []" in result.stderr

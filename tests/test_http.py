@@ -48,6 +48,28 @@ async def test_workflow_and_shared_session_over_one_daemon(http_server: HttpServ
         assert {c["transport"] for c in status["clients"]} == {"http"}
 
 
+async def test_two_daemons_serve_one_store(store: str, project: Path) -> None:
+    first, second = HttpServer(store, project), HttpServer(store, project)
+    try:
+        async with http_client(first.url, name="planner") as planner, http_client(second.url, name="worker") as worker:
+            init = await call(planner, "orchestrator_initialize_session", working_directory=str(project))
+            joined = await call(worker, "orchestrator_initialize_session", working_directory=str(project))
+            assert joined["session_id"] == init["session_id"]
+            task = await call(planner, "orchestrator_plan_task", title="t", description="d")
+            await call(worker, "orchestrator_execute_task", task_id=task["task_id"])
+            error = await call_error(planner, "orchestrator_execute_task", task_id=task["task_id"])
+            assert error["code"] == "conflict"
+            stale = await call_error(
+                planner, "orchestrator_update_task", task_id=task["task_id"], priority="high", expected_version=1
+            )
+            assert stale["code"] == "conflict" and stale["current_version"] == 2
+            status = await call(planner, "orchestrator_get_status")
+            assert status["claims"][0]["client_id"] == joined["client_id"]
+    finally:
+        first.stop()
+        second.stop()
+
+
 async def test_stateless_revision_works_with_explicit_ids(http_server: HttpServer, project: Path) -> None:
     async with http_client(http_server.url, mode="auto") as client:
         assert client.protocol_version == "2026-07-28"
@@ -75,8 +97,8 @@ async def test_foreign_origin_is_refused(http_server: HttpServer) -> None:
         assert response.status_code == 403
 
 
-async def test_token_is_required_when_configured(store_path: Path, project: Path) -> None:
-    server = HttpServer(store_path, project, env={"TASKWEAVE_TOKEN": "s3cret"})
+async def test_token_is_required_when_configured(store: str, project: Path) -> None:
+    server = HttpServer(store, project, env={"TASKWEAVE_TOKEN": "s3cret"})
     try:
         async with httpx.AsyncClient() as raw:
             refused = await raw.post(server.url, json=INITIALIZE, headers=HEADERS)
@@ -87,9 +109,9 @@ async def test_token_is_required_when_configured(store_path: Path, project: Path
         server.stop()
 
 
-def test_non_loopback_bind_without_token_is_refused(store_path: Path, project: Path) -> None:
+def test_non_loopback_bind_without_token_is_refused(store: str, project: Path) -> None:
     completed = subprocess.run(
-        [*SERVE, "--store", str(store_path), "--http", "--host", "0.0.0.0", "--port", str(free_port())],
+        [*SERVE, "--store", store, "--http", "--host", "0.0.0.0", "--port", str(free_port())],
         capture_output=True, text=True, cwd=project, env=server_env(), timeout=60,
     )
     assert completed.returncode == 1

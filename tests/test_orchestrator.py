@@ -1,4 +1,4 @@
-"""The domain layer on a real SQLite store, without any transport."""
+"""The domain layer on a real store (SQLite and PostgreSQL), without any transport."""
 
 from __future__ import annotations
 

@@ -1,16 +1,13 @@
-"""The PostgreSQL store on a real server: schema, refusals, concurrency across instances, recovery.
+"""The PostgreSQL store's own mechanics on a real server: schema, refusals, locking, wake-ups, recovery.
 
-Each test gets a database of its own. Without a reachable PostgreSQL these
-tests skip, except under `CI=true`, where they fail: CI must not pass by
-skipping them. `TASKWEAVE_TEST_POSTGRES` names the admin URL used to create
-and drop the test databases.
+Each test gets a database of its own (`pg_url`, see conftest.py: skipped without
+a reachable PostgreSQL, failed under `CI=true`). The product behaviour every
+store shares runs on PostgreSQL through the `store` fixture instead.
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-import secrets
 import shutil
 import socket
 import subprocess
@@ -20,51 +17,19 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import psycopg
 import pytest
 
 from taskweave.core.service import Orchestrator
-from taskweave.errors import Conflict, StoreError
+from taskweave.errors import StoreError
 from taskweave.store import open_store
 from taskweave.store.postgres import PostgresStore, to_psycopg
 from taskweave.store.schema import SCHEMA_VERSION
-from taskweave.workspace import Detection, detect_workspace
+from taskweave.workspace import Detection
 
-from .conftest import agent, free_port
-
-ADMIN_URL = os.environ.get("TASKWEAVE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
-RACERS = 8
-
-
-def fresh_database() -> tuple[str, Callable[[], None]]:
-    """A new, empty database's URL and the function that drops it."""
-    try:
-        admin = psycopg.connect(ADMIN_URL, autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError as error:
-        reason = f"PostgreSQL is not reachable at {ADMIN_URL} ({str(error).strip()})"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{reason}; CI=true requires it")
-        pytest.skip(reason)
-    name = f"taskweave_test_{secrets.token_hex(6)}"
-    with admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-
-    def drop() -> None:
-        with psycopg.connect(ADMIN_URL, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-    return urlunsplit(urlsplit(ADMIN_URL)._replace(path=f"/{name}")), drop
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    url, drop = fresh_database()
-    try:
-        yield url
-    finally:
-        drop()
+from .conftest import ADMIN_URL, agent, free_port, fresh_database
 
 
 @pytest.fixture
@@ -94,29 +59,6 @@ def terminate_backends(url: str) -> int:
 def start(orchestrator: Orchestrator, workspace: Detection) -> tuple[str, str]:
     result = orchestrator.initialize_session(workspace, client=agent("planner"))
     return result["session_id"], result["client_id"]
-
-
-def _instance(url: str, job: Callable[..., Any], args: tuple[Any, ...], barrier: Any, results: Any) -> None:
-    store = PostgresStore(url)
-    try:
-        results.put(job(Orchestrator(store), barrier, *args))
-    finally:
-        store.close()
-
-
-def in_processes(job: Callable[..., Any], count: int, url: str, *args: Any) -> list[Any]:
-    """`job(orchestrator, barrier, *args)` in `count` fresh interpreters, each its own taskweave instance."""
-    context = multiprocessing.get_context("spawn")
-    barrier = context.Barrier(count)
-    results = context.Queue()
-    processes = [context.Process(target=_instance, args=(url, job, args, barrier, results)) for _ in range(count)]
-    for process in processes:
-        process.start()
-    collected = [results.get(timeout=120) for _ in processes]
-    for process in processes:
-        process.join(timeout=30)
-        assert process.exitcode == 0
-    return collected
 
 
 # -- the store itself -------------------------------------------------------
@@ -207,7 +149,10 @@ def test_describe_and_backup_never_show_the_password(pg_url: str) -> None:
         store.close()
 
 
-@pytest.mark.skipif(not (shutil.which("pg_dump") and shutil.which("pg_restore")), reason="needs pg_dump and pg_restore")
+@pytest.mark.skipif(
+    not (shutil.which("pg_dump") and shutil.which("pg_restore")) and os.environ.get("CI") != "true",
+    reason="needs pg_dump and pg_restore (required under CI=true)",
+)
 def test_the_documented_dump_and_restore_bring_a_store_back(pg_store: PostgresStore, workspace: Detection, tmp_path: Path) -> None:
     session_id, _ = start(Orchestrator(pg_store), workspace)
     dump = tmp_path / "taskweave.dump"
@@ -245,83 +190,6 @@ def test_bad_locations_get_clear_errors(pg_url: str, make_url: Callable[[str], s
 
 
 # -- concurrency across instances ---------------------------------------------
-
-
-def test_threads_racing_for_one_task_have_one_winner(pg_store: PostgresStore, workspace: Detection) -> None:
-    orchestrator = Orchestrator(pg_store)
-    session_id, client_id = start(orchestrator, workspace)
-    task_id = orchestrator.plan_task(session_id, client_id, title="contested", description="")["task_id"]
-    racers = [orchestrator.register_client(session_id, agent(f"racer-{n}")) for n in range(RACERS)]
-    barrier = threading.Barrier(RACERS)
-
-    def race(racer: str) -> str:
-        barrier.wait()
-        try:
-            orchestrator.execute_task(session_id, racer, task_id)
-        except Conflict:
-            return "lost"
-        return "won"
-
-    with ThreadPoolExecutor(RACERS) as pool:
-        outcomes = list(pool.map(race, racers))
-    assert sorted(outcomes) == ["lost"] * (RACERS - 1) + ["won"]
-    assert pg_store.check() == []
-
-
-def _claim(orchestrator: Orchestrator, barrier: Any, session_id: str, task_id: str) -> str | None:
-    racer = orchestrator.register_client(session_id, agent("racer"))
-    barrier.wait()
-    try:
-        orchestrator.execute_task(session_id, racer, task_id)
-    except Conflict:
-        return None
-    return racer
-
-
-def test_processes_racing_for_one_task_have_one_winner(pg_store: PostgresStore, workspace: Detection) -> None:
-    orchestrator = Orchestrator(pg_store)
-    session_id, client_id = start(orchestrator, workspace)
-    task_id = orchestrator.plan_task(session_id, client_id, title="contested", description="")["task_id"]
-    winners = [w for w in in_processes(_claim, 6, pg_store.location.url, session_id, task_id) if w]
-    assert len(winners) == 1
-    status = orchestrator.get_status(session_id)
-    assert status["claims"][0]["client_id"] == winners[0]
-
-
-def _plan(orchestrator: Orchestrator, barrier: Any, session_id: str, count: int) -> None:
-    writer = orchestrator.register_client(session_id, agent("writer"))
-    barrier.wait()
-    for n in range(count):
-        orchestrator.plan_task(session_id, writer, title=f"task {n}", description="", subtasks=[{"title": "sub"}])
-
-
-def test_events_stay_gap_free_under_writers_in_several_processes(pg_store: PostgresStore, workspace: Detection) -> None:
-    orchestrator = Orchestrator(pg_store)
-    session_id, _ = start(orchestrator, workspace)
-    in_processes(_plan, 4, pg_store.location.url, session_id, 10)
-    with pg_store.transaction(write=False) as tx:
-        events = tx.events_since(session_id, 0, 10_000)
-        last = tx.session(session_id)["last_event_seq"]
-        task_seqs = [row["seq"] for row in tx.all("SELECT seq FROM tasks WHERE session_id = ? ORDER BY seq", session_id)]
-    # 2 events at start, then per process 1 registration and 10 plans of 2 tasks each.
-    assert [e["seq"] for e in events] == list(range(1, last + 1))
-    assert last == 2 + 4 * (1 + 10 * 2)
-    assert task_seqs == list(range(1, 4 * 10 * 2 + 1))
-    assert pg_store.check() == []
-
-
-def _initialize(orchestrator: Orchestrator, barrier: Any, project: str) -> str:
-    workspace = detect_workspace(project)
-    barrier.wait()
-    return orchestrator.initialize_session(workspace, client=agent("starter"))["session_id"]
-
-
-def test_instances_initializing_at_once_share_one_session(pg_url: str, project: Path) -> None:
-    sessions = in_processes(_initialize, 6, pg_url, str(project))
-    assert len(set(sessions)) == 1
-    with psycopg.connect(pg_url) as connection:
-        assert connection.execute("SELECT COUNT(*) FROM sessions").fetchone() == (1,)
-        assert connection.execute("SELECT COUNT(*) FROM workspaces").fetchone() == (1,)
 
 
 def test_a_client_reattaching_while_it_claims_never_deadlocks(pg_url: str, workspace: Detection) -> None:

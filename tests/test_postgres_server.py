@@ -1,4 +1,8 @@
-"""Real `taskweave serve` processes on one PostgreSQL database, driven by the official MCP client."""
+"""Real `taskweave serve` processes where PostgreSQL differs: LISTEN wake-ups, lost connections, bad URLs.
+
+The workflows every store shares run on PostgreSQL through the `store` fixture
+(test_stdio.py, test_http.py, ...).
+"""
 
 from __future__ import annotations
 
@@ -10,65 +14,10 @@ import anyio
 import mcp_types
 import pytest
 
-from .conftest import SERVE, HttpServer, call, call_error, free_port, http_client, server_env, stdio_client
-from .test_postgres import pg_url, terminate_backends  # noqa: F401
+from .conftest import SERVE, HttpServer, call, free_port, http_client, server_env, stdio_client
+from .test_postgres import terminate_backends
 
 pytestmark = pytest.mark.anyio
-
-
-async def test_workflow_over_stdio_and_a_second_process_attaches(pg_url: str, project: Path) -> None:
-    async with stdio_client(pg_url, project, name="planner") as planner, stdio_client(
-        pg_url, project / "src", name="worker"
-    ) as worker:
-        init = await call(planner, "orchestrator_initialize_session")
-        plan = await call(
-            planner, "orchestrator_plan_task", title="Ship search", description="Full-text search",
-            subtasks=[{"title": "Design", "specialist": "architect"}, {"title": "Build", "dependencies": [0]}],
-            idempotency_key="plan-1",
-        )
-        again = await call(
-            planner, "orchestrator_plan_task", title="Ship search", description="Full-text search",
-            subtasks=[{"title": "Design", "specialist": "architect"}, {"title": "Build", "dependencies": [0]}],
-            idempotency_key="plan-1",
-        )
-        assert again["replayed"] is True and again["task_id"] == plan["task_id"]
-        joined = await call(worker, "orchestrator_initialize_session")
-        assert joined["session_id"] == init["session_id"] and joined["attached"] is True
-
-        design, build = (s["task_id"] for s in plan["subtasks"])
-        await call(worker, "orchestrator_execute_task", task_id=design)
-        error = await call_error(planner, "orchestrator_execute_task", task_id=design)
-        assert error["code"] == "conflict" and error["claimed_by"] == joined["client_id"]
-        await call(worker, "orchestrator_complete_task", task_id=design, summary="designed", detailed_work="# notes")
-        work = await call(planner, "orchestrator_execute_task", task_id=build)
-        assert work["dependencies"][0]["summary"] == "designed"
-        await call(planner, "orchestrator_complete_task", task_id=build, summary="built")
-        report = await call(worker, "orchestrator_synthesize_results", parent_task_id=plan["task_id"])
-        assert "### architect" in report["report"] and report["progress"]["percent_complete"] == 100.0
-        artifact = await planner.read_resource(report["artifact"]["uri"])
-        assert artifact.contents[0].text == report["report"]
-
-
-async def test_two_http_daemons_serve_one_store(pg_url: str, project: Path) -> None:
-    first, second = HttpServer(pg_url, project), HttpServer(pg_url, project)
-    try:
-        async with http_client(first.url, name="planner") as planner, http_client(second.url, name="worker") as worker:
-            init = await call(planner, "orchestrator_initialize_session", working_directory=str(project))
-            joined = await call(worker, "orchestrator_initialize_session", working_directory=str(project))
-            assert joined["session_id"] == init["session_id"]
-            task = await call(planner, "orchestrator_plan_task", title="t", description="d")
-            await call(worker, "orchestrator_execute_task", task_id=task["task_id"])
-            error = await call_error(planner, "orchestrator_execute_task", task_id=task["task_id"])
-            assert error["code"] == "conflict"
-            stale = await call_error(
-                planner, "orchestrator_update_task", task_id=task["task_id"], priority="high", expected_version=1
-            )
-            assert stale["code"] == "conflict" and stale["current_version"] == 2
-            status = await call(planner, "orchestrator_get_status")
-            assert status["claims"][0]["client_id"] == joined["client_id"]
-    finally:
-        first.stop()
-        second.stop()
 
 
 @pytest.mark.filterwarnings("ignore:resources/subscribe is removed")

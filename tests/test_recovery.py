@@ -305,8 +305,8 @@ def test_durability_setting(store_path: Path, monkeypatch: pytest.MonkeyPatch) -
 
 
 @pytest.mark.anyio
-async def test_http_daemon_restart_gives_404_and_reattaches_with_claims(store_path: Path, project: Path) -> None:
-    server = HttpServer(store_path, project)
+async def test_http_daemon_restart_gives_404_and_reattaches_with_claims(store: str, project: Path) -> None:
+    server = HttpServer(store, project)
     port = server.port
     try:
         async with http_client(server.url) as client:
@@ -314,7 +314,7 @@ async def test_http_daemon_restart_gives_404_and_reattaches_with_claims(store_pa
             task_id = (await call(client, "orchestrator_plan_task", title="t", description=""))["task_id"]
             await call(client, "orchestrator_execute_task", task_id=task_id)
             server.stop()
-            server = HttpServer(store_path, project, port=port)
+            server = HttpServer(store, project, port=port)
             with pytest.raises(Exception) as lost:
                 await client.call_tool("orchestrator_get_status", {})
             assert "404" in str(lost.value) or "ession" in str(lost.value)
@@ -329,14 +329,14 @@ async def test_http_daemon_restart_gives_404_and_reattaches_with_claims(store_pa
 
 
 @pytest.mark.anyio
-async def test_stdio_respawn_finds_the_session_exactly_as_it_was(store_path: Path, project: Path) -> None:
-    async with stdio_client(store_path, project) as client:
+async def test_stdio_respawn_finds_the_session_exactly_as_it_was(store: str, project: Path) -> None:
+    async with stdio_client(store, project) as client:
         init = await call(client, "orchestrator_initialize_session")
         plan = await call(client, "orchestrator_plan_task", title="p", description="",
                           subtasks=[{"title": "a"}, {"title": "b", "dependencies": [0]}])
         await call(client, "orchestrator_execute_task", task_id=plan["subtasks"][0]["task_id"])
         before = await call(client, "orchestrator_get_status", include_completed=True, since=0)
-    async with stdio_client(store_path, project) as client:
+    async with stdio_client(store, project) as client:
         after = await call(client, "orchestrator_get_status", include_completed=True, since=0)
     for volatile in ("clients", "last_activity_at", "last_event_seq", "events"):
         before.pop(volatile), after.pop(volatile)

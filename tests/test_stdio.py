@@ -17,8 +17,8 @@ pytestmark = pytest.mark.anyio
 
 
 @pytest.mark.parametrize("mode", ["legacy", "auto"])
-async def test_full_workflow(store_path: Path, project: Path, mode: str) -> None:
-    async with stdio_client(store_path, project, mode=mode) as client:
+async def test_full_workflow(store: str, project: Path, mode: str) -> None:
+    async with stdio_client(store, project, mode=mode) as client:
         tools = await client.list_tools()
         assert len(tools.tools) == 13
         init = await call(client, "orchestrator_initialize_session")
@@ -62,9 +62,9 @@ async def test_full_workflow(store_path: Path, project: Path, mode: str) -> None
         assert "orchestrator_plan_task" in prompt.messages[0].content.text
 
 
-async def test_second_process_attaches_to_the_same_session(store_path: Path, project: Path) -> None:
-    async with stdio_client(store_path, project, name="planner") as planner, stdio_client(
-        store_path, project / "src", name="worker"
+async def test_second_process_attaches_to_the_same_session(store: str, project: Path) -> None:
+    async with stdio_client(store, project, name="planner") as planner, stdio_client(
+        store, project / "src", name="worker"
     ) as worker:
         first = await call(planner, "orchestrator_initialize_session")
         second = await call(worker, "orchestrator_initialize_session")
@@ -79,8 +79,8 @@ async def test_second_process_attaches_to_the_same_session(store_path: Path, pro
         assert status["claims"][0]["client_id"] == second["client_id"]
 
 
-async def test_restart_reattaches_with_tasks_claims_and_artifacts(store_path: Path, project: Path) -> None:
-    async with stdio_client(store_path, project) as client:
+async def test_restart_reattaches_with_tasks_claims_and_artifacts(store: str, project: Path) -> None:
+    async with stdio_client(store, project) as client:
         init = await call(client, "orchestrator_initialize_session")
         plan = await call(
             client, "orchestrator_plan_task", title="p", description="d", subtasks=[{"title": "a"}, {"title": "b"}]
@@ -91,7 +91,7 @@ async def test_restart_reattaches_with_tasks_claims_and_artifacts(store_path: Pa
         await call(client, "orchestrator_execute_task", task_id=b)
         before = await call(client, "orchestrator_get_status", include_completed=True)
 
-    async with stdio_client(store_path, project) as client:
+    async with stdio_client(store, project) as client:
         status = await call(client, "orchestrator_get_status", include_completed=True)
         assert status["session_id"] == init["session_id"]
         again = await call(client, "orchestrator_initialize_session", client_id=init["client_id"])
@@ -108,10 +108,10 @@ async def test_restart_reattaches_with_tasks_claims_and_artifacts(store_path: Pa
         assert finished["parent_progress"]["all_finished"] is True
 
 
-async def test_bad_input_gets_clear_errors_and_changes_nothing(store_path: Path, project: Path, tmp_path: Path) -> None:
+async def test_bad_input_gets_clear_errors_and_changes_nothing(store: str, project: Path, tmp_path: Path) -> None:
     a_file = tmp_path / "file.txt"
     a_file.write_text("x")
-    async with stdio_client(store_path, project, name="a") as client, stdio_client(store_path, project, name="b") as other:
+    async with stdio_client(store, project, name="a") as client, stdio_client(store, project, name="b") as other:
         await call(client, "orchestrator_initialize_session")
         await call(other, "orchestrator_initialize_session")
         plan = await call(client, "orchestrator_plan_task", title="p", description="d", subtasks=[{"title": "a"}])
@@ -156,7 +156,7 @@ async def test_bad_input_gets_clear_errors_and_changes_nothing(store_path: Path,
 
 
 @pytest.mark.filterwarnings("ignore:resources/subscribe is removed")
-async def test_subscribers_hear_changes_made_by_another_process(store_path: Path, project: Path) -> None:
+async def test_subscribers_hear_changes_made_by_another_process(store: str, project: Path) -> None:
     updates: list[str] = []
     received = anyio.Event()
 
@@ -169,10 +169,10 @@ async def test_subscribers_hear_changes_made_by_another_process(store_path: Path
     from mcp.client.stdio import StdioServerParameters
 
     params = StdioServerParameters(
-        command=SERVE[0], args=[*SERVE[1:], "--store", str(store_path)], cwd=str(project), env=server_env()
+        command=SERVE[0], args=[*SERVE[1:], "--store", store], cwd=str(project), env=server_env()
     )
     async with Client(params, mode="legacy", message_handler=on_message) as watcher, stdio_client(
-        store_path, project, name="writer"
+        store, project, name="writer"
     ) as writer:
         init = await call(writer, "orchestrator_initialize_session")
         plan = await call(writer, "orchestrator_plan_task", title="t", description="d")
@@ -188,7 +188,7 @@ async def test_subscribers_hear_changes_made_by_another_process(store_path: Path
             await watcher.subscribe_resource("taskweave://tasks/t_unknown")
 
 
-def test_stdout_carries_only_json_rpc(store_path: Path, project: Path) -> None:
+def test_stdout_carries_only_json_rpc(store: str, project: Path) -> None:
     messages = [
         {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
             "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "raw", "version": "0"}}},
@@ -199,7 +199,7 @@ def test_stdout_carries_only_json_rpc(store_path: Path, project: Path) -> None:
             "name": "orchestrator_plan_task", "arguments": {"title": 1}}},
     ]
     process = subprocess.Popen(
-        [*SERVE, "--store", str(store_path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        [*SERVE, "--store", store], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True, cwd=project, env=server_env(TASKWEAVE_LOG_LEVEL="DEBUG"),
     )
     try:

@@ -17,7 +17,6 @@ from taskweave.store.sqlite import SQLiteStore
 from taskweave.workspace import Detection
 
 from .conftest import agent
-from .test_postgres import pg_url  # noqa: F401
 
 
 def fill(store: Store, workspace: Detection) -> None:
@@ -50,7 +49,7 @@ def dump(store: Store) -> dict[str, list[tuple[Any, ...]]]:
 def test_sqlite_to_postgresql_and_back_keeps_every_row(
     store_path: Path,
     tmp_path: Path,
-    pg_url: str,  # noqa: F811
+    pg_url: str,
     workspace: Detection,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
@@ -79,7 +78,7 @@ def test_sqlite_to_postgresql_and_back_keeps_every_row(
 
 
 def test_a_non_empty_destination_is_refused_unless_forced(
-    store_path: Path, pg_url: str, workspace: Detection, project: Path, capsys: pytest.CaptureFixture[str]  # noqa: F811
+    store_path: Path, pg_url: str, workspace: Detection, project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with closing(SQLiteStore(store_path)) as source:
         fill(source, workspace)
