@@ -220,6 +220,35 @@ def test_a_client_reattaching_while_it_claims_never_deadlocks(pg_url: str, works
         second.close()
 
 
+def test_clients_initializing_while_others_plan_never_deadlock(pg_url: str, workspace: Detection) -> None:
+    """Attaching locks the workspace row; a plan with subtasks updates its session row more than once,
+    and from the second update on PostgreSQL checks the session's foreign key to that workspace row."""
+    first, second = PostgresStore(pg_url), PostgresStore(pg_url)
+    try:
+        attach, plan = Orchestrator(first), Orchestrator(second)
+        session_id, client_id = start(attach, workspace)
+        deadline = time.monotonic() + 3
+        failures: list[str] = []
+
+        def repeat(call: Callable[[], object]) -> None:
+            while time.monotonic() < deadline:
+                try:
+                    call()
+                except StoreError as error:
+                    failures.append(error.message)
+
+        calls = [
+            lambda: attach.initialize_session(workspace, client=agent("newcomer")),
+            lambda: plan.plan_task(session_id, client_id, title="t", description="", subtasks=[{"title": "s"}]),
+        ]
+        with ThreadPoolExecutor(4) as pool:
+            list(pool.map(repeat, calls * 2))
+        assert failures == []
+    finally:
+        first.close()
+        second.close()
+
+
 def test_a_waiter_hears_a_change_made_through_another_instance(pg_url: str, workspace: Detection) -> None:
     waiter, writer = PostgresStore(pg_url), PostgresStore(pg_url)
     try:
