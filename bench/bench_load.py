@@ -40,15 +40,26 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--clients", default="8,16,32", help="comma-separated client counts (default: 8,16,32)")
     parser.add_argument("--seconds", type=float, default=20.0, help="measured time per configuration (default: 20)")
     parser.add_argument("--transports", default="stdio,http", help="comma-separated: stdio, http (default: both)")
-    parser.add_argument("--store", help="store for every configuration, e.g. a postgresql:// URL (default: a new SQLite file each)")
-    parser.add_argument("--instances", type=int, default=1, help="HTTP daemons on the store, clients spread over them (default: 1)")
+    parser.add_argument(
+        "--stores", default="sqlite",
+        help="comma-separated stores to compare: `sqlite` (a new file per configuration) and/or postgresql:// URLs "
+        "(every configuration of that store uses its own new workspace, so its own session) (default: sqlite)",
+    )
+    parser.add_argument(
+        "--instances", default="1",
+        help="comma-separated HTTP daemon counts per store, clients spread over them (default: 1)",
+    )
     parser.add_argument("--json", type=Path, help="also write the raw figures (every latency) to this file")
     args = parser.parse_args()
     args.clients = [int(n) for n in args.clients.split(",")]
+    args.instances = [int(n) for n in args.instances.split(",")]
     args.transports = args.transports.split(",")
+    args.stores = args.stores.split(",")
     if unknown := set(args.transports) - set(TRANSPORTS):
         parser.error(f"unknown transport(s): {', '.join(sorted(unknown))}")
-    if args.instances < 1 or min(args.clients) < 1 or args.seconds <= 0:
+    if bad := [s for s in args.stores if s != "sqlite" and not s.startswith(("postgresql://", "postgres://"))]:
+        parser.error(f"unknown store(s): {', '.join(bad)}; give `sqlite` or postgresql:// URLs")
+    if min(args.instances) < 1 or min(args.clients) < 1 or args.seconds <= 0:
         parser.error("--instances, --clients and --seconds must be positive")
     return args
 
@@ -92,13 +103,15 @@ async def http_connections(
         await asyncio.gather(*(d.stop() for d in daemons))
 
 
-async def run_configuration(transport: str, clients: int, args: argparse.Namespace, scratch: Path) -> Outcome:
-    """Start, attach, load for `args.seconds`, stop, verify: one row of the table."""
-    directory = scratch / f"{transport}-{clients}"
+async def run_configuration(
+    transport: str, clients: int, store: str, instances: int, seconds: float, scratch: Path
+) -> Outcome:
+    """Start, attach, load for `seconds`, stop, verify: one row of the table."""
+    store_kind = "sqlite" if store == "sqlite" else "pg"
+    directory = scratch / f"{transport}-{clients}-{store_kind}-{instances}"
     workspace = make_git_workspace(directory / "project")
-    store = args.store or str(directory / "store.db")
+    store = str(directory / "store.db") if store == "sqlite" else store
     log = directory / "servers.log"
-    instances = args.instances if transport == "http" else 1
     connect = (
         http_connections(store, directory, log, clients, instances)
         if transport == "http"
@@ -113,7 +126,7 @@ async def run_configuration(transport: str, clients: int, args: argparse.Namespa
             raise RuntimeError(f"the agents landed in {len(sessions)} sessions instead of one shared session")
         before = _cpu_snapshot(server_pids)
         start = time.monotonic()
-        await asyncio.gather(*(a.run(start + args.seconds) for a in agents))
+        await asyncio.gather(*(a.run(start + seconds) for a in agents))
         elapsed = time.monotonic() - start
         after = _cpu_snapshot(server_pids)
     session_id = sessions.pop()
@@ -122,6 +135,7 @@ async def run_configuration(transport: str, clients: int, args: argparse.Namespa
         transport=transport,
         clients=clients,
         instances=instances,
+        store_kind=store_kind,
         seconds=elapsed,
         samples=recorder.samples,
         problems=verify(store, session_id, recorder.acks),
@@ -144,21 +158,31 @@ def _cpu_snapshot(server_pids: list[int]) -> dict[str, float | None]:
 async def run_all(args: argparse.Namespace) -> list[Outcome]:
     outcomes = []
     with tempfile.TemporaryDirectory(prefix="taskweave-load-") as scratch:
-        for transport in args.transports:
-            for clients in args.clients:
-                outcome = await run_configuration(transport, clients, args, Path(scratch))
-                print(
-                    f"  {outcome.label:>8} {clients:>3} clients: {len(outcome.samples)} calls, "
-                    f"{outcome.mutating / outcome.seconds:.0f} mutating ops/s",
-                    file=sys.stderr,
-                )
-                outcomes.append(outcome)
+        plan = [
+            (transport, clients, store, instances)
+            for store in args.stores
+            for transport in args.transports
+            for instances in (args.instances if transport == "http" else [1])
+            for clients in args.clients
+        ]
+        for transport, clients, store, instances in plan:
+            outcome = await run_configuration(transport, clients, store, instances, args.seconds, Path(scratch))
+            print(
+                f"  {outcome.label:>11} {clients:>3} clients: {len(outcome.samples)} calls, "
+                f"{outcome.mutating / outcome.seconds:.0f} mutating ops/s",
+                file=sys.stderr,
+            )
+            outcomes.append(outcome)
     return outcomes
 
 
 def main() -> int:
     args = parse_args()
-    print(f"load benchmark: {args.transports} x {args.clients} clients, {args.seconds:g} s each", file=sys.stderr)
+    print(
+        f"load benchmark: stores {args.stores}, {args.transports} x {args.clients} clients, "
+        f"HTTP instances {args.instances}, {args.seconds:g} s each",
+        file=sys.stderr,
+    )
     outcomes = asyncio.run(run_all(args))
     print(configurations_table(outcomes))
     print()

@@ -20,6 +20,7 @@ class Outcome:
     transport: str
     clients: int
     instances: int
+    store_kind: str
     seconds: float
     samples: list[Sample]
     problems: list[str]
@@ -36,7 +37,10 @@ class Outcome:
 
     @property
     def label(self) -> str:
-        return self.transport if self.instances == 1 else f"{self.transport} x{self.instances}"
+        """e.g. `stdio`, `http x2`, `http x3 pg`: transport, instances beyond one, a store other than SQLite."""
+        instances = "" if self.instances == 1 else f" x{self.instances}"
+        store = "" if self.store_kind == "sqlite" else f" {self.store_kind}"
+        return f"{self.transport}{instances}{store}"
 
     def meets_target(self) -> bool:
         return not self.problems and self.count(ERROR) == 0 and self.mutating / self.seconds >= TARGET_MUTATING_PER_SECOND
@@ -46,6 +50,7 @@ class Outcome:
             "transport": self.transport,
             "clients": self.clients,
             "instances": self.instances,
+            "store": self.store_kind,
             "seconds": self.seconds,
             "calls": len(self.samples),
             "mutating_ok": self.mutating,
