@@ -118,6 +118,7 @@ class TaskweaveServer:
     async def _sweep(self) -> None:
         """Release lapsed claims, expire silent clients, take due snapshots; any server process may do it."""
         while True:
+            await anyio.sleep(SWEEP_SECONDS)
             try:
                 await anyio.to_thread.run_sync(self.orchestrator.expire_stale)
                 if self.snapshots is not None:
@@ -125,7 +126,6 @@ class TaskweaveServer:
             except Exception:
                 log.exception("background upkeep failed")
             self._forget_idle_bindings()
-            await anyio.sleep(SWEEP_SECONDS)
 
     def _forget_idle_bindings(self) -> None:
         horizon = time.monotonic() - 2 * self.orchestrator.lease_seconds

@@ -5,7 +5,8 @@ files, which costs three thread hand-offs per request; on pipes the event loop
 can do the same work itself. We keep what the SDK's transport guarantees:
 while serving, fd 0 reads the null device and fd 1 goes to stderr, so nothing
 printed by the process or its children can corrupt the wire. When stdin or
-stdout is not a pipe (a regular file, say), the SDK's transport is used as is.
+stdout is not a pipe (a file, a terminal, /dev/null), the SDK's transport is
+used as is.
 """
 
 from __future__ import annotations
@@ -51,15 +52,16 @@ class _Writer:
         await self._writer.drain()
 
 
-def _is_pipe_like(fd: int) -> bool:
+def _is_pipe(fd: int) -> bool:
+    """A pipe or socket, which the event loop can watch (a terminal or /dev/null goes the SDK's way)."""
     mode = os.fstat(fd).st_mode
-    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or stat.S_ISCHR(mode)
+    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
 
 
 @asynccontextmanager
 async def pipe_stdio() -> AsyncIterator[tuple[Any, Any]]:
     """`(read_stream, write_stream)` for `Server.run`, like the SDK's `stdio_server()`."""
-    if not (_is_pipe_like(0) and _is_pipe_like(1)):
+    if not (_is_pipe(0) and _is_pipe(1)):
         async with stdio_server() as streams:
             yield streams
         return
