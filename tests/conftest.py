@@ -64,7 +64,7 @@ def _postgres_unreachable() -> str | None:
     try:
         psycopg.connect(ADMIN_URL, autocommit=True, connect_timeout=3).close()
     except psycopg.OperationalError as error:
-        return f"PostgreSQL is not reachable at {ADMIN_URL} ({str(error).strip()})"
+        return f"PostgreSQL is not reachable at {ADMIN_URL} ({' '.join(str(error).split())})"
     return None
 
 

@@ -157,7 +157,7 @@ async def survive(agent: Agent, url: str) -> None:
             after_kill = run.killed.is_set()
             await agent.step()
             steps += 1
-            run.steps_after_kill[agent.name] += after_kill
+            run.steps_after_kill[agent.name] += int(after_kill)
         await agent.finish()
 
 
