@@ -3,7 +3,7 @@
 SQLite serializes every writer with one file lock; here the same guarantees
 come from row locks. Write transactions run READ COMMITTED, so a statement
 that waited for another instance's lock sees what that instance committed:
-`lock_session` / `lock_workspace` lock the row (`SELECT ... FOR UPDATE`), the
+`lock_session` / `lock_workspace` lock the row (`SELECT ... FOR NO KEY UPDATE`), the
 conditional UPDATE in `claim_task` lets exactly one claimer through, and
 `append_event` numbers events by updating the session row, so sequence
 numbers stay gap-free. Read transactions run REPEATABLE READ READ ONLY: one
@@ -167,18 +167,16 @@ class PostgresTransaction(Transaction):
     def _execute(self, sql: str, params: Sequence[Any]) -> psycopg.Cursor[dict[str, Any]]:
         return self._connection.execute(to_psycopg(sql), tuple(params))
 
+    # NO KEY UPDATE serializes the writers of a row among themselves but, unlike FOR UPDATE, lets
+    # the foreign-key checks of other transactions (FOR KEY SHARE) through: a planner updating its
+    # session row re-checks the session's workspace key, and must not wait for an initializer that
+    # holds the workspace while it waits for the planner's session.
+
     def lock_session(self, session_id: str) -> None:
-        self._execute("SELECT id FROM sessions WHERE id = ? FOR UPDATE", (session_id,))
+        self._execute("SELECT id FROM sessions WHERE id = ? FOR NO KEY UPDATE", (session_id,))
 
     def lock_workspace(self, workspace_id: str) -> None:
-        """The workspace row, then its active sessions in id order: attaching to a session renews the
-        client's claims before it appends an event, so the session must be locked first, as every
-        other writer of a session does, or the two deadlock."""
-        self._execute("SELECT id FROM workspaces WHERE id = ? FOR UPDATE", (workspace_id,))
-        self._execute(
-            "SELECT id FROM sessions WHERE workspace_id = ? AND status = 'active' ORDER BY id FOR UPDATE",
-            (workspace_id,),
-        )
+        self._execute("SELECT id FROM workspaces WHERE id = ? FOR NO KEY UPDATE", (workspace_id,))
 
     def announce_change(self, session_id: str) -> None:
         """NOTIFY is delivered at commit, and not at all after a rollback."""
