@@ -235,11 +235,11 @@ async def test_listen_streams_hear_changes_from_another_process(store: str, proj
         task_id = (await call(writer, "orchestrator_plan_task", title="t", description=""))["task_id"]
         uri = f"taskweave://tasks/{task_id}"
         async with listener.listen(resource_subscriptions=[uri]) as subscription:
-            started = time.monotonic()
             await call(writer, "orchestrator_execute_task", task_id=task_id)
+            committed = time.monotonic()
             with anyio.fail_after(5):
                 async for event in subscription:
                     assert event.uri == uri
                     break
-            assert time.monotonic() - started < 1.5
+            assert time.monotonic() - committed < 1.0, "subscribers hear a change within a second"
         assert init["session_id"]

@@ -182,6 +182,16 @@ def test_idempotency_keys(orchestrator: Orchestrator, workspace: Detection) -> N
         orchestrator.plan_task(session_id, client_id, title="other", description="d", idempotency_key="k1")
     assert orchestrator.query_tasks(session_id)["total"] == 1
 
+    claimed = orchestrator.execute_task(session_id, client_id, idempotency_key="claim-1")
+    retried = orchestrator.execute_task(session_id, client_id, idempotency_key="claim-1")
+    assert retried["task"]["task_id"] == claimed["task"]["task_id"] and retried["replayed"] is True
+    orchestrator.complete_task(session_id, client_id, first["task_id"], summary="done")
+    report = orchestrator.synthesize_results(session_id, client_id, idempotency_key="report-1")
+    again = orchestrator.synthesize_results(session_id, client_id, idempotency_key="report-1")
+    assert again["artifact"] == report["artifact"] and again["replayed"] is True
+    with pytest.raises(Conflict, match="different request"):
+        orchestrator.synthesize_results(session_id, client_id, parent_task_id=first["task_id"], idempotency_key="report-1")
+
 
 def test_query_filters_and_pages(orchestrator: Orchestrator, workspace: Detection) -> None:
     session_id, client_id = start(orchestrator, workspace)
