@@ -8,11 +8,10 @@ to a ratio (at 10,000 tasks it may cost at most 1.5x what it costs at 10).
 
 from __future__ import annotations
 
-import statistics
 from dataclasses import dataclass
 from typing import Any
 
-from server_common import percentile
+from server_common import Measured
 
 TARGET_SECONDS = 1.0
 SPEC_SECONDS = 5.0
@@ -20,26 +19,11 @@ FLAT_RATIO = 1.5
 
 
 @dataclass
-class Line:
+class Line(Measured):
     """One measured milestone; `reference` is the same milestone at the smallest size, for the ratio."""
 
-    name: str
-    samples: list[float]
-    reference: float | None = None
     ratio_target: float | None = None
     absolute: bool = False
-
-    @property
-    def median(self) -> float:
-        return statistics.median(self.samples)
-
-    @property
-    def p95(self) -> float:
-        return percentile(self.samples, 0.95)
-
-    @property
-    def ratio(self) -> float | None:
-        return self.median / self.reference if self.reference else None
 
     @property
     def target_passed(self) -> bool | None:

@@ -93,15 +93,12 @@ def percentile(samples: list[float], fraction: float) -> float:
 
 
 @dataclass
-class Row:
-    """One line of a result table: a measurement, what it is compared to, and its target."""
+class Measured:
+    """A named set of timings and, optionally, the figure its median is compared to."""
 
     name: str
     samples: list[float]
     reference: float | None = None
-    target: float | None = None
-    note: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def median(self) -> float:
@@ -114,6 +111,15 @@ class Row:
     @property
     def ratio(self) -> float | None:
         return self.median / self.reference if self.reference else None
+
+
+@dataclass
+class Row(Measured):
+    """One line of a result table: a measurement, what it is compared to, and its target."""
+
+    target: float | None = None
+    note: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool | None:

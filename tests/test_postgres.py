@@ -192,28 +192,33 @@ def test_bad_locations_get_clear_errors(pg_url: str, make_url: Callable[[str], s
 # -- concurrency across instances ---------------------------------------------
 
 
+def hammer(*calls: Callable[[], object], seconds: float = 3.0) -> list[str]:
+    """Run every call over and over, two threads each, for `seconds`; the store errors they met."""
+    deadline = time.monotonic() + seconds
+    failures: list[str] = []
+
+    def repeat(call: Callable[[], object]) -> None:
+        while time.monotonic() < deadline:
+            try:
+                call()
+            except StoreError as error:
+                failures.append(error.message)
+
+    with ThreadPoolExecutor(2 * len(calls)) as pool:
+        list(pool.map(repeat, calls * 2))
+    return failures
+
+
 def test_a_client_reattaching_while_it_claims_never_deadlocks(pg_url: str, workspace: Detection) -> None:
     first, second = PostgresStore(pg_url), PostgresStore(pg_url)
     try:
         attach, claim = Orchestrator(first), Orchestrator(second)
         session_id, client_id = start(attach, workspace)
         task_id = attach.plan_task(session_id, client_id, title="t", description="")["task_id"]
-        deadline = time.monotonic() + 3
-        failures: list[str] = []
-
-        def repeat(call: Callable[[], object]) -> None:
-            while time.monotonic() < deadline:
-                try:
-                    call()
-                except StoreError as error:
-                    failures.append(error.message)
-
-        calls = [
+        failures = hammer(
             lambda: attach.initialize_session(workspace, client=agent("planner"), client_id=client_id),
             lambda: claim.execute_task(session_id, client_id, task_id),
-        ]
-        with ThreadPoolExecutor(4) as pool:
-            list(pool.map(repeat, calls * 2))
+        )
         assert failures == []
     finally:
         first.close()
@@ -227,22 +232,10 @@ def test_clients_initializing_while_others_plan_never_deadlock(pg_url: str, work
     try:
         attach, plan = Orchestrator(first), Orchestrator(second)
         session_id, client_id = start(attach, workspace)
-        deadline = time.monotonic() + 3
-        failures: list[str] = []
-
-        def repeat(call: Callable[[], object]) -> None:
-            while time.monotonic() < deadline:
-                try:
-                    call()
-                except StoreError as error:
-                    failures.append(error.message)
-
-        calls = [
+        failures = hammer(
             lambda: attach.initialize_session(workspace, client=agent("newcomer")),
             lambda: plan.plan_task(session_id, client_id, title="t", description="", subtasks=[{"title": "s"}]),
-        ]
-        with ThreadPoolExecutor(4) as pool:
-            list(pool.map(repeat, calls * 2))
+        )
         assert failures == []
     finally:
         first.close()
