@@ -11,6 +11,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from contextlib import closing
 
 from taskweave import __version__
 from taskweave.errors import TaskweaveError
@@ -81,14 +82,11 @@ def cmd_backup(args: argparse.Namespace) -> int:
     from taskweave.store.snapshots import backup_dir, backup_name
     from taskweave.store.sqlite import SQLiteStore
 
-    store = open_store(args.store)
-    try:
+    with closing(open_store(args.store)) as store:
         target = args.path
         if target is None and isinstance(store, SQLiteStore):
             target = str(backup_dir(store) / backup_name(store))
         taken = store.backup(target or "")
-    finally:
-        store.close()
     print(f"Backed up {store.url} to {taken['path']} ({taken['bytes']:,} bytes).")
     return 0
 
@@ -96,11 +94,8 @@ def cmd_backup(args: argparse.Namespace) -> int:
 def cmd_restore(args: argparse.Namespace) -> int:
     from taskweave.store import open_store
 
-    store = open_store(args.store)
-    try:
+    with closing(open_store(args.store)) as store:
         restored = store.restore(args.path, force=args.force)
-    finally:
-        store.close()
     print(
         f"Restored {store.url} from {restored['restored_from']} (schema version {restored['schema_version']}).\n"
         f"Its previous content is saved in {restored['previous_content_saved_to']}."
@@ -111,14 +106,11 @@ def cmd_restore(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     from taskweave.store import open_store
 
-    store = open_store(args.store)
-    try:
+    with closing(open_store(args.store)) as store:
         problems = store.check()
         with store.transaction(write=False) as tx:
             counts = tx.row_counts()
         described = store.describe()
-    finally:
-        store.close()
     if args.json:
         _print_json({"store": described, "ok": not problems, "problems": problems, "counts": counts})
     elif problems:

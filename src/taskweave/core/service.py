@@ -79,6 +79,11 @@ class ClientInfo:
         }
 
 
+def _specialist_overrides(session: Row) -> dict[str, str]:
+    """The workspace's specialist instructions, as recorded on the session at its last initialize."""
+    return json.loads(session["metadata"]).get("specialists", {})
+
+
 class Orchestrator:
     def __init__(
         self,
@@ -131,7 +136,7 @@ class Orchestrator:
                 tx.append_event(session["id"], "session.created", client_id, now, name=session_name_final)
             else:
                 tx.lock_session(session["id"])
-            if attached and json.loads(session["metadata"]).get("specialists") != overrides:
+            if attached and _specialist_overrides(session) != overrides:
                 metadata = {**json.loads(session["metadata"]), "specialists": overrides}
                 tx.run("UPDATE sessions SET metadata = ? WHERE id = ?", json.dumps(metadata), session["id"])
             client_row = self._bind_client(tx, session["id"], client, client_id, now)
@@ -197,9 +202,7 @@ class Orchestrator:
         now = self.clock()
         with self.store.transaction() as tx:
             self._session(tx, session_id, writable=True)
-            row = tx.insert_client(session_id, client.as_row(), now)
-            tx.append_event(session_id, "client.registered", row["id"], now, name=client.name)
-        return row["id"]
+            return self._bind_client(tx, session_id, client, None, now)["id"]
 
     @staticmethod
     def _next_steps(summary: dict[str, Any], mine: list[str], ready: list[Row]) -> list[str]:
@@ -339,7 +342,7 @@ class Orchestrator:
         now = self.clock()
         with self.store.transaction() as tx:
             session = self._session(tx, session_id, writable=True)
-            overrides = json.loads(session["metadata"]).get("specialists", {})
+            overrides = _specialist_overrides(session)
             remembered = self._replay(tx, session_id, idempotency_key, "plan_task", arguments)
             if remembered is not None:
                 return remembered
@@ -466,8 +469,9 @@ class Orchestrator:
             remembered = self._replay(tx, session_id, idempotency_key, "execute_task", arguments)
             if remembered is not None:
                 return remembered
+            overrides = _specialist_overrides(session)
             if task_id is None:
-                task_id = self._next_ready(tx, session, specialist)
+                task_id = self._next_ready(tx, session_id, specialist, overrides)
             task = self._task(tx, session_id, task_id)
             if task["status"] in FINISHED:
                 hint = (
@@ -501,7 +505,6 @@ class Orchestrator:
             tx.touch_client(client_id, session_id, now)
             tx.append_event(session_id, "task.claimed", client_id, now, task_id, lease_seconds=lease)
             task = self._task(tx, session_id, task_id)
-            overrides = json.loads(session["metadata"]).get("specialists", {})
             dep_artifacts = tx.artifacts_of([d["id"] for d in dependencies])
             parent = tx.task(task["parent_id"]) if task["parent_id"] else None
             result = self._work_order(task, dependencies, dep_artifacts, parent, overrides, client_id, now + lease, now)
@@ -538,12 +541,14 @@ class Orchestrator:
             "next_step": "Do the work, then call orchestrator_complete_task with this task_id and a summary.",
         }
 
-    def _next_ready(self, tx: Transaction, session: Row, specialist: str | None) -> str:
-        overrides = json.loads(session["metadata"]).get("specialists", {})
+    @staticmethod
+    def _next_ready(
+        tx: Transaction, session_id: str, specialist: str | None, overrides: Mapping[str, str]
+    ) -> str:
         role = specialists.resolve(specialist, overrides) if specialist else None
-        ready = tx.ready_tasks(session["id"], 1, specialist=role)
+        ready = tx.ready_tasks(session_id, 1, specialist=role)
         if not ready:
-            counts = tx.status_counts(session["id"])
+            counts = tx.status_counts(session_id)
             raise Conflict(
                 f"No {role + ' ' if role else ''}task is ready to start: {counts.get('pending', 0)} pending "
                 f"(waiting for dependencies), {counts.get('in_progress', 0)} in progress.",
@@ -677,7 +682,7 @@ class Orchestrator:
                     hint="Read it again (orchestrator_query_tasks or the task resource), then retry with the current version.",
                     current_version=task["version"],
                 )
-            overrides = json.loads(session["metadata"]).get("specialists", {})
+            overrides = _specialist_overrides(session)
             fields = self._task_changes(tx, session_id, task, changes, client_id, now, overrides)
             if "dependencies" in changes:
                 tx.replace_dependencies(task_id, changes["dependencies"])
