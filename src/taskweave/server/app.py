@@ -66,12 +66,14 @@ class TaskweaveServer:
         self.orchestrator = orchestrator
         self.transport = transport
         self.snapshots = snapshots
-        # A stdio process serves one client, so a domain call may run on the event loop itself: a
-        # worker-thread hop would cost more than the call. The HTTP daemon serves many clients
-        # at once and keeps the loop free for them.
-        self.run_domain = _run_inline if transport == "stdio" else anyio.to_thread.run_sync
+        # A stdio process serves one client, and a store whose transactions queue on one connection
+        # serves one call at a time: either way a domain call runs on the event loop itself, as a
+        # worker-thread hop would cost more than the call. Only the HTTP daemon on a pooled store
+        # gains from threads, which let one client's slow round trip leave the others running.
+        inline = transport == "stdio" or not orchestrator.store.concurrent_transactions
+        self.run_domain = _run_inline if inline else anyio.to_thread.run_sync
         self.bindings: dict[str, Binding] = {}
-        self.notifier = ChangeNotifier(orchestrator)
+        self.notifier = ChangeNotifier(orchestrator, self.run_domain)
         # Renewing liveness is a write; a client's requests renew it at most this often.
         self.renew_interval = orchestrator.lease_seconds / 10
         self._tools = [
@@ -120,7 +122,7 @@ class TaskweaveServer:
         while True:
             await anyio.sleep(SWEEP_SECONDS)
             try:
-                await anyio.to_thread.run_sync(self.orchestrator.expire_stale)
+                await self.run_domain(self.orchestrator.expire_stale)
                 if self.snapshots is not None:
                     await anyio.to_thread.run_sync(self.snapshots.take_if_due, self.orchestrator.store)
             except Exception:
@@ -139,7 +141,7 @@ class TaskweaveServer:
         self.notifier.unsubscribe(key)
         if binding and binding.client_id:
             try:
-                await anyio.to_thread.run_sync(self.orchestrator.disconnect_client, binding.client_id)
+                await self.run_domain(self.orchestrator.disconnect_client, binding.client_id)
             except Exception:
                 log.exception("marking client %s disconnected failed", binding.client_id)
 

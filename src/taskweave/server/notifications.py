@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,8 +43,9 @@ class Subscriber:
 
 
 class ChangeNotifier:
-    def __init__(self, orchestrator: Orchestrator) -> None:
+    def __init__(self, orchestrator: Orchestrator, run_domain: Callable[..., Awaitable[Any]]) -> None:
         self.orchestrator = orchestrator
+        self.run_domain = run_domain
         self.subscribers: dict[str, Subscriber] = {}
         self.bus = InMemorySubscriptionBus()
         self._listen = ListenHandler(self.bus)
@@ -57,9 +59,9 @@ class ChangeNotifier:
         return match["session"] or self.orchestrator.session_of_task(match["task"])
 
     async def watch(self, uri: str) -> None:
-        session_id = await anyio.to_thread.run_sync(self.session_of, uri)
+        session_id = await self.run_domain(self.session_of, uri)
         if session_id and session_id not in self._seen_seq:
-            last_seq = await anyio.to_thread.run_sync(self.orchestrator.last_event_seq, session_id)
+            last_seq = await self.run_domain(self.orchestrator.last_event_seq, session_id)
             self._seen_seq.setdefault(session_id, last_seq)
 
     async def subscribe(self, key: str, session: ServerSession, uri: str) -> None:
@@ -96,7 +98,7 @@ class ChangeNotifier:
 
     async def _publish_changes(self) -> None:
         for session_id, seen in list(self._seen_seq.items()):
-            last_seq, task_ids = await anyio.to_thread.run_sync(self.orchestrator.changes_since, session_id, seen)
+            last_seq, task_ids = await self.run_domain(self.orchestrator.changes_since, session_id, seen)
             if last_seq == seen:
                 continue
             self._seen_seq[session_id] = last_seq

@@ -519,6 +519,10 @@ class Store(ABC):
     """A place where every workspace, session, client, task, artifact and event lives."""
 
     url: str
+    #: Whether transactions can run side by side (a pool of connections). When they cannot,
+    #: they queue on one connection anyway, and a server calls the domain from its event loop:
+    #: a worker thread would add a hand-off and contention for the interpreter lock, no concurrency.
+    concurrent_transactions: bool = False
 
     @abstractmethod
     @contextmanager

@@ -186,6 +186,8 @@ class PostgresTransaction(Transaction):
 
 
 class PostgresStore(Store):
+    concurrent_transactions = True
+
     def __init__(self, url: str, *, pool_timeout: float = POOL_TIMEOUT_SECONDS) -> None:
         self.location = parse_url(url)
         self.url = self.location.safe_url
