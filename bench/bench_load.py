@@ -23,8 +23,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-import httpx2
-
 from load_report import Outcome, configurations_table, details, tools_table, verdicts
 from load_transport import Connection, HttpConnection, HttpDaemon, StdioConnection, cpu_seconds, machine_busy_seconds
 from load_verify import session_counts, verify
@@ -87,18 +85,23 @@ async def stdio_connections(store: str, cwd: Path, log: Path, clients: int) -> A
 async def http_connections(
     store: str, cwd: Path, log: Path, clients: int, instances: int
 ) -> AsyncIterator[tuple[list[Connection], list[int]]]:
-    """`instances` daemons on the store, the clients spread round-robin, all through one HTTP client."""
+    """`instances` daemons on the store, the clients spread round-robin, each on its own keep-alive connection."""
     daemons = [await HttpDaemon.start(store, cwd, log) for _ in range(instances)]
-    limits = httpx2.Limits(max_connections=clients + instances, max_keepalive_connections=clients + instances)
     try:
-        async with httpx2.AsyncClient(limits=limits, timeout=CALL_TIMEOUT_SECONDS) as http:
-            connections = await asyncio.gather(
-                *(HttpConnection.start(http, daemons[i % instances].url, f"load-agent-{i}") for i in range(clients))
-            )
-            try:
-                yield list(connections), [d.process.pid for d in daemons]
-            finally:
-                await asyncio.gather(*(c.close() for c in connections), return_exceptions=True)
+        started = await asyncio.gather(
+            *(
+                HttpConnection.start(daemons[i % instances].url, f"load-agent-{i}", timeout=CALL_TIMEOUT_SECONDS)
+                for i in range(clients)
+            ),
+            return_exceptions=True,
+        )
+        connections = [c for c in started if isinstance(c, HttpConnection)]
+        try:
+            if failed := [e for e in started if isinstance(e, BaseException)]:
+                raise RuntimeError(f"{len(failed)} HTTP client(s) failed to start: {failed[0]!r}; see {log}")
+            yield list(connections), [d.process.pid for d in daemons]
+        finally:
+            await asyncio.gather(*(c.close() for c in connections), return_exceptions=True)
     finally:
         await asyncio.gather(*(d.stop() for d in daemons))
 

@@ -17,8 +17,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
-
-import httpx2
+from urllib.parse import urlsplit
 
 PROTOCOL_VERSION = "2025-11-25"
 ACCEPT = "application/json, text/event-stream"
@@ -112,48 +111,137 @@ class StdioConnection:
 
 
 class HttpConnection:
-    """One MCP session on a Streamable HTTP daemon, sharing the generator's single HTTP client."""
+    """One MCP session on a Streamable HTTP daemon, over its own keep-alive socket in raw HTTP/1.1.
 
-    def __init__(self, http: httpx2.AsyncClient, url: str) -> None:
-        self.http = http
-        self.url = url
+    A general-purpose HTTP client cost the generator nearly as much CPU per
+    call as the server it measures; an agent needs one connection, one
+    request at a time, to one loopback daemon, so bytes on a stream suffice.
+    """
+
+    def __init__(self, url: str, timeout: float) -> None:
+        parts = urlsplit(url)
+        if parts.scheme != "http" or parts.hostname is None or parts.port is None:
+            raise ValueError(f"expected http://HOST:PORT/PATH, got {url!r}")
+        self.host, self.port, self.path = parts.hostname, parts.port, parts.path or "/"
+        self.timeout = timeout
         self.session_id: str | None = None
         self._ids = itertools.count(1)
+        self._headers = f"Host: {parts.netloc}\r\n"  # and the session's headers once the server has named it
+        self._reader: asyncio.StreamReader | None = None
+        self._writer: asyncio.StreamWriter | None = None
 
     @classmethod
-    async def start(cls, http: httpx2.AsyncClient, url: str, name: str) -> HttpConnection:
-        connection = cls(http, url)
+    async def start(cls, url: str, name: str, *, timeout: float) -> HttpConnection:
+        """Connect and initialize; `timeout` bounds the notification and the closing DELETE (callers bound requests)."""
+        connection = cls(url, timeout)
         await asyncio.wait_for(connection.request("initialize", initialize_params(name)), START_TIMEOUT_SECONDS)
-        await connection.notify("notifications/initialized")
+        await asyncio.wait_for(connection.notify("notifications/initialized"), timeout)
         return connection
 
-    def _headers(self) -> dict[str, str]:
-        headers = {"Accept": ACCEPT, "Content-Type": "application/json"}
-        if self.session_id is not None:
-            headers |= {"Mcp-Session-Id": self.session_id, "MCP-Protocol-Version": PROTOCOL_VERSION}
-        return headers
-
     async def notify(self, method: str) -> None:
-        response = await self.http.post(self.url, json={"jsonrpc": "2.0", "method": method}, headers=self._headers())
-        if response.status_code >= 400:
-            raise TransportError(f"{method}: HTTP {response.status_code}")
+        status, _, _ = await self._post({"jsonrpc": "2.0", "method": method})
+        if not 200 <= status < 300:
+            raise TransportError(f"{method}: HTTP {status}")
 
     async def request(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         request_id = next(self._ids)
-        body = {"jsonrpc": "2.0", "id": request_id, "method": method, "params": params}
-        response = await self.http.post(self.url, json=body, headers=self._headers())
-        if response.status_code != 200:
-            raise TransportError(f"{method}: HTTP {response.status_code} {response.text[:200]}")
-        if self.session_id is None:
-            self.session_id = response.headers.get("mcp-session-id")
-        if response.headers.get("content-type", "").startswith("text/event-stream"):
-            return _from_sse(response.text, request_id)
-        return response.json()
+        status, headers, body = await self._post({"jsonrpc": "2.0", "id": request_id, "method": method, "params": params})
+        if status != 200:
+            raise TransportError(f"{method}: HTTP {status} {body[:200].decode(errors='replace')}")
+        if self.session_id is None and "mcp-session-id" in headers:
+            self.session_id = headers["mcp-session-id"]
+            self._headers += f"Mcp-Session-Id: {self.session_id}\r\nMCP-Protocol-Version: {PROTOCOL_VERSION}\r\n"
+        try:
+            if headers.get("content-type", "").startswith("text/event-stream"):
+                return _from_sse(body.decode(), request_id)
+            return json.loads(body)
+        except ValueError as error:
+            raise TransportError(f"{method}: the response is not JSON: {error}") from error
 
     async def close(self) -> None:
-        """DELETE the session, which the daemon takes as the client leaving."""
-        if self.session_id is not None:
-            await self.http.delete(self.url, headers=self._headers())
+        """DELETE the session, which the daemon takes as the client leaving, then close the socket."""
+        try:
+            if self.session_id is not None:
+                delete = f"DELETE {self.path} HTTP/1.1\r\n{self._headers}\r\n".encode()
+                status, _, _ = await asyncio.wait_for(self._exchange(delete), self.timeout)
+                if not 200 <= status < 300:
+                    raise TransportError(f"DELETE: HTTP {status}")
+        finally:
+            self._disconnect()
+
+    async def _post(self, message: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
+        body = json.dumps(message, separators=(",", ":")).encode()
+        head = (
+            f"POST {self.path} HTTP/1.1\r\n{self._headers}Content-Type: application/json\r\n"
+            f"Accept: {ACCEPT}\r\nContent-Length: {len(body)}\r\n\r\n"
+        )
+        return await self._exchange(head.encode() + body)
+
+    async def _exchange(self, request: bytes) -> tuple[int, dict[str, str], bytes]:
+        """Send one request and read its whole response: status, headers (names lower-cased) and body.
+
+        A connection the server closed while idle is replaced before sending.
+        One that fails or is cancelled (a caller's timeout) mid-way is
+        dropped, so the next request starts on a new connection instead of
+        reading the remains of this exchange.
+        """
+        try:
+            if self._reader is None or self._writer is None or self._reader.at_eof():
+                self._disconnect()
+                self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
+            self._writer.write(request)
+            await self._writer.drain()
+            status, headers = await _read_head(self._reader)
+            body = await _read_body(self._reader, status, headers)
+        except (OSError, EOFError, asyncio.LimitOverrunError, ValueError) as error:
+            self._disconnect()
+            raise TransportError(f"HTTP exchange with {self.host}:{self.port} failed: {error!r}") from error
+        except BaseException:
+            self._disconnect()
+            raise
+        if "close" in headers.get("connection", "").lower():
+            self._disconnect()
+        return status, headers, body
+
+    def _disconnect(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+        self._reader = self._writer = None
+
+
+async def _read_head(reader: asyncio.StreamReader) -> tuple[int, dict[str, str]]:
+    """The status code and headers of one HTTP/1.x response; anything else is garbage (ValueError)."""
+    lines = (await reader.readuntil(b"\r\n\r\n"))[:-4].decode("latin-1").split("\r\n")
+    version, _, rest = lines[0].partition(" ")
+    if not version.startswith("HTTP/1."):
+        raise ValueError(f"not an HTTP/1.x status line: {lines[0][:80]!r}")
+    status = int(rest.partition(" ")[0])
+    headers: dict[str, str] = {}
+    for line in lines[1:]:
+        name, colon, value = line.partition(":")
+        if not colon:
+            raise ValueError(f"malformed header line: {line[:80]!r}")
+        headers[name.strip().lower()] = value.strip()
+    return status, headers
+
+
+async def _read_body(reader: asyncio.StreamReader, status: int, headers: dict[str, str]) -> bytes:
+    """The body, framed as RFC 9112 section 6.3 says: none, chunked, Content-Length, or up to the server's close."""
+    if status < 200 or status in (204, 304):
+        return b""
+    if headers.get("transfer-encoding", "").lower().endswith("chunked"):
+        chunks = []
+        while size := int((await reader.readuntil(b"\r\n")).partition(b";")[0], 16):
+            chunk = await reader.readexactly(size + 2)
+            if not chunk.endswith(b"\r\n"):
+                raise ValueError("a chunk does not end with CRLF")
+            chunks.append(chunk[:-2])
+        while await reader.readuntil(b"\r\n") != b"\r\n":  # trailer fields, up to the empty line
+            pass
+        return b"".join(chunks)
+    if "content-length" in headers:
+        return await reader.readexactly(int(headers["content-length"]))
+    return await reader.read()  # the connection is at EOF now, so the next exchange opens a new one
 
 
 def _from_sse(text: str, request_id: int) -> dict[str, Any]:
