@@ -57,8 +57,8 @@ def test_crash_cycles_lose_nothing(tmp_path: Path) -> None:
          "--json", str(result_file)],
         capture_output=True, text=True, env=server_env(), timeout=1200,
     )
-    result = json.loads(result_file.read_text())
     assert completed.returncode == 0, completed.stdout + completed.stderr
+    result = json.loads(result_file.read_text())
     assert result["cycles"] == 50 and result["acknowledged_tasks"] > 50 and result["acknowledged_completions"] > 10
     assert result["lost_tasks"] == 0 and result["lost_completions"] == 0
     assert result["store_problems"] == [] and result["taskweave_check_exit"] == 0
@@ -172,6 +172,36 @@ def test_truncated_store_is_refused_and_untouched(store_path: Path, project: Pat
     completed = server_start(store_path, project)
     assert completed.returncode == 1 and "truncated" in completed.stderr and "taskweave restore" in completed.stderr
     assert store_path.read_bytes() == data[: len(data) // 2]
+
+
+def test_store_killed_mid_checkpoint_opens_whole(store_path: Path, project: Path, tmp_path: Path) -> None:
+    """A crash while SQLite copies the write-ahead log into the file leaves the file shorter than its
+    header says, with the missing pages still in the log: that store is whole and must open."""
+    SQLiteStore(store_path).close()
+    crashed = tmp_path / "crashed.db"
+    with Orchestrator.open(str(store_path)) as orchestrator:
+        init = orchestrator.initialize_session(detect_workspace(str(project)), client=agent("seed"))
+        for i in range(60):
+            orchestrator.plan_task(init["session_id"], init["client_id"], title=f"task {i}", description="x" * 2000)
+        # What SIGKILL leaves behind: the file and its log as they are while the store is open.
+        shutil.copyfile(store_path, crashed)
+        shutil.copyfile(f"{store_path}-wal", f"{crashed}-wal")
+    log = Path(f"{crashed}-wal").read_bytes()
+    page_size = int.from_bytes(log[8:12], "big")
+    frames = [log[offset:offset + 24 + page_size] for offset in range(32, len(log), 24 + page_size)]
+    first_page = [frame[24:] for frame in frames if int.from_bytes(frame[:4], "big") == 1][-1]
+    with open(crashed, "r+b") as file:  # the checkpoint had written page 1, and no page after it
+        file.write(first_page)
+    announced = int.from_bytes(first_page[28:32], "big") * page_size
+    assert crashed.stat().st_size < announced
+
+    store = SQLiteStore(crashed)
+    try:
+        assert store.check() == []
+        with store.transaction(write=False) as tx:
+            assert tx.status_counts(init["session_id"])["pending"] == 60
+    finally:
+        store.close()
 
 
 def test_corrupted_store_refuses_or_fails_writes_clearly(store_path: Path, project: Path) -> None:

@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 BUSY_TIMEOUT_MS = 30_000
 APPLICATION_ID = 0x74776576  # "twev": marks the file as a taskweave store
 SQLITE_HEADER = b"SQLite format 3\x00"
+WAL_HEADER_BYTES = 32
 SYNC_MODES = {"normal": "NORMAL", "full": "FULL"}
 RESTORE_HINT = "Restore it from a backup with `taskweave restore PATH`, or point --store / TASKWEAVE_STORE elsewhere."
 
@@ -123,6 +124,10 @@ class SQLiteStore(Store):
                 "taskweave left it untouched.",
                 hint=RESTORE_HINT,
             )
+        if self._log_has_frames():
+            # Pages past the end of the file may still be in the write-ahead log, which SQLite replays
+            # on open: a crash in the middle of a checkpoint leaves exactly that. Not a truncation.
+            return
         page_size = int.from_bytes(header[16:18], "big")
         page_size = 65536 if page_size == 1 else page_size
         pages = int.from_bytes(header[28:32], "big")
@@ -133,6 +138,12 @@ class SQLiteStore(Store):
                 "its header announces. taskweave left it untouched.",
                 hint=RESTORE_HINT,
             )
+
+    def _log_has_frames(self) -> bool:
+        try:
+            return self.path.with_name(self.path.name + "-wal").stat().st_size > WAL_HEADER_BYTES
+        except OSError:
+            return False
 
     def _connect(self) -> sqlite3.Connection:
         try:
@@ -162,13 +173,18 @@ class SQLiteStore(Store):
     def _migrate(self) -> None:
         with self._lock:
             try:
-                self._migrate_locked()
+                if self._schema_version() != SCHEMA_VERSION:
+                    # Other processes' writers wait on the file lock while the store is copied and migrated.
+                    with self._writer_turn(True):
+                        self._migrate_locked()
             except sqlite3.Error as error:
                 raise store_error(self.path, error) from error
 
+    def _schema_version(self) -> int:
+        return int(self._connection.execute("PRAGMA user_version").fetchone()["user_version"])
+
     def _migrate_locked(self) -> None:
-        connection = self._connection
-        version = connection.execute("PRAGMA user_version").fetchone()["user_version"]
+        version = self._schema_version()
         if version == SCHEMA_VERSION:
             return
         if version > SCHEMA_VERSION:
@@ -177,13 +193,14 @@ class SQLiteStore(Store):
                 f"understands ({SCHEMA_VERSION}).",
                 hint="Upgrade taskweave (pip install -U taskweave), or use another store.",
             )
+        if version > 0:
+            # Before the write transaction: SQLite cannot copy a database its own connection is writing.
+            self._backup_before_migration(version)
+        connection = self._connection
         connection.execute("BEGIN IMMEDIATE")
         try:
-            version = connection.execute("PRAGMA user_version").fetchone()["user_version"]
             if version == 0:
                 self._refuse_foreign_database()
-            elif version < SCHEMA_VERSION:
-                self._backup_before_migration(version)
             for step in range(version, SCHEMA_VERSION):
                 for statement in MIGRATIONS[step]:
                     connection.execute(statement)
