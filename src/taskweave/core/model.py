@@ -11,8 +11,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from taskweave.store.base import Row
+from taskweave.store.schema import TASK_STATUSES
 
-STATUSES = ("pending", "in_progress", "blocked", "completed", "failed", "cancelled")
+STATUSES = TASK_STATUSES
 FINISHED = frozenset({"completed", "failed", "cancelled"})
 COMPLETION_STATUSES = ("completed", "failed", "blocked")
 

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from taskweave.errors import StoreError
-from taskweave.store.schema import TABLES
+from taskweave.store.schema import TABLES, TASK_COUNT_COLUMNS, TASK_STATUSES
 
 Row = dict[str, Any]
 
@@ -222,26 +222,35 @@ class Transaction(ABC):
     def insert_task(self, fields: Row) -> None:
         columns = ", ".join(fields)
         self.run(f"INSERT INTO tasks ({columns}) VALUES ({_placeholders(fields)})", *fields.values())
+        self._count_status_change(fields["session_id"], None, fields["status"])
 
     def update_task(self, task_id: str, fields: Row, *, expected_version: int | None = None) -> bool:
         """Apply `fields` and bump the version; False when `expected_version` no longer matches."""
+        before = self._task_status(task_id) if "status" in fields else None
         assignments = ", ".join(f"{name} = ?" for name in fields)
         sql = f"UPDATE tasks SET {assignments}, version = version + 1 WHERE id = ?"
         params: list[Any] = [*fields.values(), task_id]
         if expected_version is not None:
             sql += " AND version = ?"
             params.append(expected_version)
-        return self.run(sql, *params) == 1
+        updated = self.run(sql, *params) == 1
+        if updated and before is not None:
+            self._count_status_change(before["session_id"], before["status"], fields["status"])
+        return updated
 
     def claim_task(self, task_id: str, client_id: str, now: float, lease_seconds: float) -> bool:
         """Take the lease when nobody else holds a live one; exactly one concurrent caller wins."""
-        return self.run(
+        before = self._task_status(task_id)
+        claimed = self.run(
             "UPDATE tasks SET claimed_by = ?, claim_expires_at = ?, claim_lease_seconds = ?, "
             "status = 'in_progress', started_at = COALESCE(started_at, ?), updated_at = ?, version = version + 1 "
             "WHERE id = ? AND status IN ('pending', 'blocked', 'in_progress') "
             "AND (claimed_by IS NULL OR claimed_by = ? OR claim_expires_at < ?)",
             client_id, now + lease_seconds, lease_seconds, now, now, task_id, client_id, now,
         ) == 1
+        if claimed and before is not None:
+            self._count_status_change(before["session_id"], before["status"], "in_progress")
+        return claimed
 
     def expired_claims(self, now: float, limit: int) -> list[Row]:
         return self.all(
@@ -252,12 +261,32 @@ class Transaction(ABC):
 
     def release_expired_claim(self, task_id: str, holder: str, now: float) -> bool:
         """Put a task whose lease lapsed back to pending; False if it was renewed or taken meanwhile."""
-        return self.run(
+        before = self._task_status(task_id)
+        released = self.run(
             "UPDATE tasks SET status = 'pending', claimed_by = NULL, claim_expires_at = NULL, "
             "claim_lease_seconds = NULL, updated_at = ?, version = version + 1 "
             "WHERE id = ? AND status = 'in_progress' AND claimed_by = ? AND claim_expires_at < ?",
             now, task_id, holder, now,
         ) == 1
+        if released and before is not None:
+            self._count_status_change(before["session_id"], "in_progress", "pending")
+        return released
+
+    def _task_status(self, task_id: str) -> Row | None:
+        return self.one("SELECT session_id, status FROM tasks WHERE id = ?", task_id)
+
+    def _count_status_change(self, session_id: str, left: str | None, entered: str) -> None:
+        """Keep the session's per-status task counters in step with a task's move from `left` to `entered`.
+
+        Every writer of a session holds its lock, so the status read before the change is still
+        the one the change replaced.
+        """
+        if left == entered:
+            return
+        changes = [f"{TASK_COUNT_COLUMNS[entered]} = {TASK_COUNT_COLUMNS[entered]} + 1"]
+        if left is not None:
+            changes.append(f"{TASK_COUNT_COLUMNS[left]} = {TASK_COUNT_COLUMNS[left]} - 1")
+        self.run(f"UPDATE sessions SET {', '.join(changes)} WHERE id = ?", session_id)
 
     def dependencies(self, task_id: str) -> list[Row]:
         return self.all(
@@ -329,8 +358,8 @@ class Transaction(ABC):
         return {r["status"]: int(r["n"]) for r in rows}
 
     def status_counts(self, session_id: str) -> dict[str, int]:
-        rows = self.all("SELECT status, COUNT(*) AS n FROM tasks WHERE session_id = ? GROUP BY status", session_id)
-        return {r["status"]: int(r["n"]) for r in rows}
+        row = self.one(f"SELECT {', '.join(TASK_COUNT_COLUMNS.values())} FROM sessions WHERE id = ?", session_id)
+        return {status: int(row[column]) for status, column in TASK_COUNT_COLUMNS.items()} if row else {}
 
     def child_status_counts(self, parent_id: str) -> dict[str, int]:
         rows = self.all("SELECT status, COUNT(*) AS n FROM tasks WHERE parent_id = ? GROUP BY status", parent_id)
@@ -490,11 +519,21 @@ class Transaction(ABC):
         if claimed_wrongly and claimed_wrongly["n"]:
             problems.append(f"{claimed_wrongly['n']} task(s) whose claim does not match their status")
         unknown = self.one(
-            "SELECT COUNT(*) AS n FROM tasks WHERE status NOT IN "
-            "('pending', 'in_progress', 'blocked', 'completed', 'failed', 'cancelled')"
+            f"SELECT COUNT(*) AS n FROM tasks WHERE status NOT IN ({_placeholders(TASK_STATUSES)})", *TASK_STATUSES
         )
         if unknown and unknown["n"]:
             problems.append(f"{unknown['n']} task(s) with an unknown status")
+        counted = {(r["session_id"], r["status"]): int(r["n"]) for r in self.all(
+            "SELECT session_id, status, COUNT(*) AS n FROM tasks GROUP BY session_id, status"
+        )}
+        for session in self.all(f"SELECT id, {', '.join(TASK_COUNT_COLUMNS.values())} FROM sessions"):
+            wrong = [
+                f"{status} {session[column]} (has {counted.get((session['id'], status), 0)})"
+                for status, column in TASK_COUNT_COLUMNS.items()
+                if session[column] != counted.get((session["id"], status), 0)
+            ]
+            if wrong:
+                problems.append(f"session {session['id']}: task counters out of step: {', '.join(wrong)}")
         return problems
 
     # -- idempotency ------------------------------------------------------

@@ -121,9 +121,27 @@ MIGRATIONS: list[list[str]] = [
             PRIMARY KEY (session_id, key)
         )""",
     ],
+    # 1 -> 2: each session counts its tasks per status, so a status summary costs the same at any size.
+    [
+        "ALTER TABLE sessions ADD COLUMN tasks_pending BIGINT NOT NULL DEFAULT 0",
+        "ALTER TABLE sessions ADD COLUMN tasks_in_progress BIGINT NOT NULL DEFAULT 0",
+        "ALTER TABLE sessions ADD COLUMN tasks_blocked BIGINT NOT NULL DEFAULT 0",
+        "ALTER TABLE sessions ADD COLUMN tasks_completed BIGINT NOT NULL DEFAULT 0",
+        "ALTER TABLE sessions ADD COLUMN tasks_failed BIGINT NOT NULL DEFAULT 0",
+        "ALTER TABLE sessions ADD COLUMN tasks_cancelled BIGINT NOT NULL DEFAULT 0",
+        "UPDATE sessions SET "
+        + ", ".join(
+            f"tasks_{status} = (SELECT COUNT(*) FROM tasks WHERE tasks.session_id = sessions.id AND tasks.status = '{status}')"
+            for status in ("pending", "in_progress", "blocked", "completed", "failed", "cancelled")
+        ),
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
+
+TASK_STATUSES = ("pending", "in_progress", "blocked", "completed", "failed", "cancelled")
+# The session column counting the tasks in each status.
+TASK_COUNT_COLUMNS = {status: f"tasks_{status}" for status in TASK_STATUSES}
 
 # Every table holding records, parents before children (the order to copy them in).
 TABLES = (
