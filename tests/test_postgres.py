@@ -112,6 +112,30 @@ def test_newer_schema_is_refused(pg_url: str) -> None:
     assert "pip install -U taskweave" in refused.value.hint
 
 
+def test_upgrade_from_schema_v1_counts_every_task(pg_url: str, workspace: Detection) -> None:
+    with Orchestrator.open(pg_url) as orchestrator:
+        session_id, client_id = start(orchestrator, workspace)
+        for i in range(4):
+            orchestrator.plan_task(session_id, client_id, title=f"task {i}", description="")
+        claimed = orchestrator.execute_task(session_id, client_id)["task"]["task_id"]
+        orchestrator.complete_task(session_id, client_id, task_id=claimed, summary="done")
+        orchestrator.execute_task(session_id, client_id)
+    with psycopg.connect(pg_url, autocommit=True) as connection:  # back to what schema version 1 looked like
+        for status in ("pending", "in_progress", "blocked", "completed", "failed", "cancelled"):
+            connection.execute(f"ALTER TABLE sessions DROP COLUMN tasks_{status}")
+        connection.execute("UPDATE store_meta SET value = '1' WHERE key = 'schema_version'")
+    store = PostgresStore(pg_url)
+    try:
+        assert store.check() == []
+        with store.transaction(write=False) as tx:
+            assert tx.meta("schema_version") == str(SCHEMA_VERSION)
+            assert tx.status_counts(session_id) == {
+                "pending": 2, "in_progress": 1, "blocked": 0, "completed": 1, "failed": 0, "cancelled": 0
+            }
+    finally:
+        store.close()
+
+
 def test_foreign_database_is_refused_and_untouched(pg_url: str) -> None:
     with psycopg.connect(pg_url, autocommit=True) as connection:
         connection.execute("CREATE TABLE notes (body TEXT)")
