@@ -123,6 +123,7 @@ def test_upgrade_from_schema_v1_counts_every_task(pg_url: str, workspace: Detect
     with psycopg.connect(pg_url, autocommit=True) as connection:  # back to what schema version 1 looked like
         for status in ("pending", "in_progress", "blocked", "completed", "failed", "cancelled"):
             connection.execute(f"ALTER TABLE sessions DROP COLUMN tasks_{status}")
+        connection.execute("DROP INDEX tasks_by_status_seq")
         connection.execute("UPDATE store_meta SET value = '1' WHERE key = 'schema_version'")
     store = PostgresStore(pg_url)
     try:

@@ -370,12 +370,13 @@ class Orchestrator:
                     dependencies=deps, field_prefix=prefix,
                 )
                 created.append({"task_id": sub_id, "title": limits.text("title", subtask.get("title"), limits.TITLE) or ""})
+            ready_subtasks = tx.ready_tasks(session_id, STATUS_READY_LIMIT, parent_id=main_id) if created else []
             result = {
                 "task_id": main_id,
                 "title": limits.text("title", title, limits.TITLE),
                 "uri": task_uri(main_id),
                 "subtasks": created,
-                "ready": [t["id"] for t in tx.ready_tasks(session_id, STATUS_READY_LIMIT, parent_id=main_id)],
+                "ready": [t["id"] for t in ready_subtasks],
             }
             self._remember(tx, session_id, idempotency_key, "plan_task", arguments, result, now)
         return result

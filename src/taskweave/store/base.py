@@ -376,17 +376,18 @@ class Transaction(ABC):
         self, session_id: str, limit: int, parent_id: str | None = None, specialist: str | None = None
     ) -> list[Row]:
         """Pending tasks whose dependencies are all completed and that nobody holds, best first."""
-        filters = "".join(
-            f"AND t.{column} = ? " for column, value in (("parent_id", parent_id), ("specialist", specialist)) if value
-        )
-        params: list[Any] = [session_id, *(value for value in (parent_id, specialist) if value), limit]
+        # A parent's subtasks are found through the parent index; a session-wide search through the status index.
+        scope, params = ("t.parent_id = ?", [parent_id]) if parent_id else ("t.session_id = ?", [session_id])
+        if specialist:
+            scope += " AND t.specialist = ?"
+            params.append(specialist)
         return self.all(
             f"SELECT {', '.join('t.' + c.strip() for c in TASK_COLUMNS.split(','))} FROM tasks t "
-            f"WHERE t.session_id = ? AND t.status = 'pending' {filters}"
+            f"WHERE {scope} AND t.status = 'pending' "
             "AND NOT EXISTS (SELECT 1 FROM task_dependencies d JOIN tasks dep ON dep.id = d.depends_on "
             "WHERE d.task_id = t.id AND dep.status <> 'completed') "
             "ORDER BY t.priority DESC, t.seq LIMIT ?",
-            *params,
+            *params, limit,
         )
 
     def recently_updated(self, session_id: str, limit: int, include_finished: bool) -> list[Row]:
@@ -426,11 +427,14 @@ class Transaction(ABC):
             pattern = "%" + text.lower().replace("!", "!!").replace("%", "!%").replace("_", "!_") + "%"
             params.extend([pattern] * 3)
         where = " AND ".join(clauses)
-        total_row = self.one(f"SELECT COUNT(*) AS n FROM tasks WHERE {where}", *params)
         rows = self.all(
             f"SELECT {TASK_COLUMNS} FROM tasks WHERE {where} ORDER BY seq LIMIT ? OFFSET ?", *params, limit, offset
         )
-        return rows, int(total_row["n"]) if total_row else 0
+        if specialist or parent_id or text:
+            total_row = self.one(f"SELECT COUNT(*) AS n FROM tasks WHERE {where}", *params)
+            return rows, int(total_row["n"]) if total_row else 0
+        counts = self.status_counts(session_id)
+        return rows, sum(counts.get(status, 0) for status in set(statuses or TASK_STATUSES))
 
     def subtasks(self, parent_id: str | None, session_id: str, limit: int) -> list[Row]:
         if parent_id is None:

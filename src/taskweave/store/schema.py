@@ -121,8 +121,10 @@ MIGRATIONS: list[list[str]] = [
             PRIMARY KEY (session_id, key)
         )""",
     ],
-    # 1 -> 2: each session counts its tasks per status, so a status summary costs the same at any size.
+    # 1 -> 2: each session counts its tasks per status, so a status summary costs the same at any size;
+    # tasks of one status are listed in order without reading the others.
     [
+        "CREATE INDEX tasks_by_status_seq ON tasks (session_id, status, seq)",
         "ALTER TABLE sessions ADD COLUMN tasks_pending BIGINT NOT NULL DEFAULT 0",
         "ALTER TABLE sessions ADD COLUMN tasks_in_progress BIGINT NOT NULL DEFAULT 0",
         "ALTER TABLE sessions ADD COLUMN tasks_blocked BIGINT NOT NULL DEFAULT 0",
