@@ -19,9 +19,10 @@ import resource
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from load_report import Outcome, configurations_table, details, tools_table, verdicts
 from load_transport import Connection, HttpConnection, HttpDaemon, StdioConnection, cpu_seconds, machine_busy_seconds
@@ -63,6 +64,19 @@ def parse_args() -> argparse.Namespace:
 
 
 @asynccontextmanager
+async def started(kind: str, starts: list[Awaitable[Any]], log: Path) -> AsyncIterator[list[Any]]:
+    """Start every connection at once; if any fails, close those that started and say which kind failed."""
+    results = await asyncio.gather(*starts, return_exceptions=True)
+    connections = [r for r in results if not isinstance(r, BaseException)]
+    try:
+        if failed := [r for r in results if isinstance(r, BaseException)]:
+            raise RuntimeError(f"{len(failed)} {kind} failed to start: {failed[0]!r}; see {log}")
+        yield connections
+    finally:
+        await asyncio.gather(*(c.close() for c in connections), return_exceptions=True)
+
+
+@asynccontextmanager
 async def stdio_connections(store: str, cwd: Path, log: Path, clients: int) -> AsyncIterator[tuple[list[Connection], list[int]]]:
     """One `taskweave serve` process per client, as MCP clients on one machine launch them."""
     gate = asyncio.Semaphore(SPAWN_CONCURRENCY)
@@ -71,14 +85,8 @@ async def stdio_connections(store: str, cwd: Path, log: Path, clients: int) -> A
         async with gate:
             return await StdioConnection.start(store, cwd, log, f"load-agent-{index}")
 
-    started = await asyncio.gather(*(spawn(i) for i in range(clients)), return_exceptions=True)
-    connections = [c for c in started if isinstance(c, StdioConnection)]
-    try:
-        if failed := [e for e in started if isinstance(e, BaseException)]:
-            raise RuntimeError(f"{len(failed)} stdio server(s) failed to start: {failed[0]!r}; see {log}")
-        yield list(connections), [c.process.pid for c in connections]
-    finally:
-        await asyncio.gather(*(c.close() for c in connections))
+    async with started("stdio server(s)", [spawn(i) for i in range(clients)], log) as connections:
+        yield connections, [c.process.pid for c in connections]
 
 
 @asynccontextmanager
@@ -88,20 +96,12 @@ async def http_connections(
     """`instances` daemons on the store, the clients spread round-robin, each on its own keep-alive connection."""
     daemons = [await HttpDaemon.start(store, cwd, log) for _ in range(instances)]
     try:
-        started = await asyncio.gather(
-            *(
-                HttpConnection.start(daemons[i % instances].url, f"load-agent-{i}", timeout=CALL_TIMEOUT_SECONDS)
-                for i in range(clients)
-            ),
-            return_exceptions=True,
-        )
-        connections = [c for c in started if isinstance(c, HttpConnection)]
-        try:
-            if failed := [e for e in started if isinstance(e, BaseException)]:
-                raise RuntimeError(f"{len(failed)} HTTP client(s) failed to start: {failed[0]!r}; see {log}")
-            yield list(connections), [d.process.pid for d in daemons]
-        finally:
-            await asyncio.gather(*(c.close() for c in connections), return_exceptions=True)
+        starts = [
+            HttpConnection.start(daemons[i % instances].url, f"load-agent-{i}", timeout=CALL_TIMEOUT_SECONDS)
+            for i in range(clients)
+        ]
+        async with started("HTTP client(s)", starts, log) as connections:
+            yield connections, [d.process.pid for d in daemons]
     finally:
         await asyncio.gather(*(d.stop() for d in daemons))
 
