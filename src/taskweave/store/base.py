@@ -38,6 +38,14 @@ def _placeholders(values: Sequence[Any]) -> str:
     return ", ".join("?" for _ in values)
 
 
+TASK_COUNTERS = ", ".join(TASK_COUNT_COLUMNS.values())
+
+
+def _counters(session: Row) -> dict[str, int]:
+    """A session row's task counters, by status."""
+    return {status: int(session[column]) for status, column in TASK_COUNT_COLUMNS.items()}
+
+
 class Transaction(ABC):
     """One open transaction. Statements use `?` placeholders; implementations translate."""
 
@@ -358,8 +366,8 @@ class Transaction(ABC):
         return {r["status"]: int(r["n"]) for r in rows}
 
     def status_counts(self, session_id: str) -> dict[str, int]:
-        row = self.one(f"SELECT {', '.join(TASK_COUNT_COLUMNS.values())} FROM sessions WHERE id = ?", session_id)
-        return {status: int(row[column]) for status, column in TASK_COUNT_COLUMNS.items()} if row else {}
+        row = self.one(f"SELECT {TASK_COUNTERS} FROM sessions WHERE id = ?", session_id)
+        return _counters(row) if row else {}
 
     def child_status_counts(self, parent_id: str) -> dict[str, int]:
         rows = self.all("SELECT status, COUNT(*) AS n FROM tasks WHERE parent_id = ? GROUP BY status", parent_id)
@@ -530,11 +538,11 @@ class Transaction(ABC):
         counted = {(r["session_id"], r["status"]): int(r["n"]) for r in self.all(
             "SELECT session_id, status, COUNT(*) AS n FROM tasks GROUP BY session_id, status"
         )}
-        for session in self.all(f"SELECT id, {', '.join(TASK_COUNT_COLUMNS.values())} FROM sessions"):
+        for session in self.all(f"SELECT id, {TASK_COUNTERS} FROM sessions"):
             wrong = [
-                f"{status} {session[column]} (has {counted.get((session['id'], status), 0)})"
-                for status, column in TASK_COUNT_COLUMNS.items()
-                if session[column] != counted.get((session["id"], status), 0)
+                f"{status} {n} (has {counted.get((session['id'], status), 0)})"
+                for status, n in _counters(session).items()
+                if n != counted.get((session["id"], status), 0)
             ]
             if wrong:
                 problems.append(f"session {session['id']}: task counters out of step: {', '.join(wrong)}")
