@@ -1,9 +1,10 @@
 """The errors taskweave reports to its users.
 
 Every failure a caller can cause or fix is a `TaskweaveError`: a stable `code`,
-a `message` that says what went wrong, and a `hint` that says what to do. The
-MCP layer turns it into `{"error": {...}}` with `isError: true`; the CLI prints
-it and exits non-zero. Anything else is a bug and is reported as `internal`.
+a `message` that says what went wrong, and a `hint` that says what to do.
+`taskweave.server.error_mapping` turns it into MCP results, JSON-RPC errors and
+HTTP responses; the CLI prints it and exits non-zero. Anything else is a bug
+and is reported as `internal`.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ class TaskweaveError(Exception):
         self.details = details
 
     def to_dict(self) -> dict[str, Any]:
+        """What a caller gets: `{"error": {code, message, hint, details...}}`."""
         error: dict[str, Any] = {"code": self.code, "message": self.message}
         if self.hint:
             error["hint"] = self.hint

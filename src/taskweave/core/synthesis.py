@@ -3,24 +3,25 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
+from collections.abc import Sequence
 
-from taskweave.core.model import artifact_uri, progress
-from taskweave.store.base import Row
+from taskweave.core.uris import artifact_uri
+from taskweave.core.views import Summary, summary
+from taskweave.store.records import ArtifactMeta, TaskRow
 
 LISTED_TASKS = 500
 
 
 def build_report(
     title: str,
-    tasks: list[Row],
-    artifacts: list[Row],
+    tasks: Sequence[TaskRow],
+    artifacts: Sequence[ArtifactMeta],
     counts: dict[str, int],
     truncated: bool,
-) -> tuple[str, dict[str, Any]]:
+) -> tuple[str, Summary]:
     """Markdown for `tasks` (a subtree or a session) and the progress figures it states."""
-    figures = progress(counts)
-    by_task: dict[str, list[Row]] = defaultdict(list)
+    figures = summary(counts)
+    by_task: dict[str | None, list[ArtifactMeta]] = defaultdict(list)
     for artifact in artifacts:
         by_task[artifact["task_id"]].append(artifact)
 
@@ -37,7 +38,7 @@ def build_report(
     completed = [t for t in tasks if t["status"] == "completed"]
     if completed:
         lines += ["", "## Completed work"]
-        by_specialist: dict[str, list[Row]] = defaultdict(list)
+        by_specialist: dict[str, list[TaskRow]] = defaultdict(list)
         for task in completed:
             by_specialist[task["specialist"]].append(task)
         for specialist in sorted(by_specialist):
@@ -64,7 +65,7 @@ def build_report(
     return "\n".join(lines) + "\n", figures
 
 
-def _task_line(task: Row, artifacts_by_task: dict[str, list[Row]]) -> str:
+def _task_line(task: TaskRow, artifacts_by_task: dict[str | None, list[ArtifactMeta]]) -> str:
     summary = (task["summary"] or "").strip().replace("\n", " ")
     refs = "".join(f" [{a['name']}]({artifact_uri(a['id'])})" for a in artifacts_by_task.get(task["id"], []))
     return f"- **{task['title']}** (`{task['id']}`): {summary}{refs}"

@@ -12,26 +12,24 @@ streams, which are served by the SDK's `ListenHandler` over a bus we publish to.
 from __future__ import annotations
 
 import logging
-import re
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
+import anyio.to_thread
 import mcp_types as types
 from mcp.server.context import ServerRequestContext
 from mcp.server.session import ServerSession
 from mcp.server.subscriptions import InMemorySubscriptionBus, ListenHandler, ResourceUpdated
 
-from taskweave.core.model import status_uri, task_uri
-from taskweave.core.service import Orchestrator
+from taskweave.core import uris
+from taskweave.core.upkeep import Upkeep
+from taskweave.server.dispatch import RunDomain
+from taskweave.store import Store
 
 log = logging.getLogger(__name__)
 
 WAIT_SECONDS = 0.25
-RESOURCE_URI = re.compile(
-    r"^taskweave://(?:sessions/(?P<session>[^/]+)/status|tasks/(?P<task>[^/]+)|artifacts/(?P<artifact>[^/]+))$"
-)
 
 
 @dataclass
@@ -43,8 +41,9 @@ class Subscriber:
 
 
 class ChangeNotifier:
-    def __init__(self, orchestrator: Orchestrator, run_domain: Callable[..., Awaitable[Any]]) -> None:
-        self.orchestrator = orchestrator
+    def __init__(self, store: Store, upkeep: Upkeep, run_domain: RunDomain) -> None:
+        self.store = store
+        self.upkeep = upkeep
         self.run_domain = run_domain
         self.subscribers: dict[str, Subscriber] = {}
         self.bus = InMemorySubscriptionBus()
@@ -53,15 +52,17 @@ class ChangeNotifier:
 
     def session_of(self, uri: str) -> str | None:
         """The session whose events can change `uri` (artifacts never change)."""
-        match = RESOURCE_URI.match(uri)
-        if match is None or match["artifact"]:
+        name = uris.parse(uri)
+        if name is None or name.artifact_id:
             return None
-        return match["session"] or self.orchestrator.session_of_task(match["task"])
+        if name.session_id:
+            return name.session_id
+        return self.upkeep.session_of_task(name.task_id) if name.task_id else None
 
     async def watch(self, uri: str) -> None:
         session_id = await self.run_domain(self.session_of, uri)
         if session_id and session_id not in self._seen_seq:
-            last_seq = await self.run_domain(self.orchestrator.last_event_seq, session_id)
+            last_seq = await self.run_domain(self.upkeep.last_event_seq, session_id)
             self._seen_seq.setdefault(session_id, last_seq)
 
     async def subscribe(self, key: str, session: ServerSession, uri: str) -> None:
@@ -78,7 +79,7 @@ class ChangeNotifier:
             self.subscribers[key].uris.discard(uri)
 
     async def listen(
-        self, ctx: ServerRequestContext[Any], params: types.SubscriptionsListenRequestParams
+        self, ctx: ServerRequestContext[Any, Any], params: types.SubscriptionsListenRequestParams
     ) -> types.SubscriptionsListenResult:
         """Serve a 2026-07-28 listen stream, watching the sessions its resources belong to."""
         for uri in params.notifications.resource_subscriptions or []:
@@ -88,7 +89,7 @@ class ChangeNotifier:
     async def run(self) -> None:
         while True:
             if self._seen_seq:
-                await anyio.to_thread.run_sync(self.orchestrator.store.wait_for_change, WAIT_SECONDS)
+                await anyio.to_thread.run_sync(self.store.wait_for_change, WAIT_SECONDS)
                 try:
                     await self._publish_changes()
                 except Exception:
@@ -98,11 +99,11 @@ class ChangeNotifier:
 
     async def _publish_changes(self) -> None:
         for session_id, seen in list(self._seen_seq.items()):
-            last_seq, task_ids = await self.run_domain(self.orchestrator.changes_since, session_id, seen)
+            last_seq, task_ids = await self.run_domain(self.upkeep.changes_since, session_id, seen)
             if last_seq == seen:
                 continue
             self._seen_seq[session_id] = last_seq
-            changed = [status_uri(session_id), *(task_uri(task_id) for task_id in sorted(task_ids))]
+            changed = [uris.status_uri(session_id), *(uris.task_uri(task_id) for task_id in sorted(task_ids))]
             for uri in changed:
                 await self.bus.publish(ResourceUpdated(uri=uri))
             for key, subscriber in list(self.subscribers.items()):

@@ -1,50 +1,206 @@
 """The MCP tool contract: names, compact input schemas, and the domain call behind each.
 
-Each handler is a plain function of a `Call` (who is calling, in which
-session) and the checked arguments; it returns the JSON object the tool
-answers with. Nothing here knows about JSON-RPC or transports.
+Each tool declares what it needs to know about its caller through the type
+of its handler's first argument: `Anyone` (no session), `InSession` (the
+session is known) or `AsClient` (the session and a registered client are
+known). The server resolves that much before calling the handler; a handler
+is a plain function of it and the checked arguments, and knows nothing about
+JSON-RPC or transports.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
+from taskweave.core import tool_names as names
+from taskweave.core.clients import ClientInfo
 from taskweave.core.model import COMPLETION_STATUSES, PRIORITIES, STATUSES
-from taskweave.core.service import ClientInfo, Orchestrator
-from taskweave.server.schema import array, boolean, integer, obj, string
+from taskweave.core.orchestrator import Orchestrator
+from taskweave.core.tasks import TaskChanges, TaskDraft
+from taskweave.core.work import ArtifactInput
+from taskweave.server.arguments import Arguments
+from taskweave.server.json_schema import Schema, array, boolean, integer, obj, string
 from taskweave.workspace import Detection
 
 
-@dataclass
-class Call:
-    """One tool call as the domain sees it."""
+@dataclass(frozen=True, kw_only=True)
+class Anyone:
+    """A caller whose session need not be known."""
 
     orchestrator: Orchestrator
     client: ClientInfo
-    session_id: str | None
     client_id: str | None
     detect: Callable[[str | None], Detection]
-    bound: dict[str, str] = field(default_factory=dict)
+    bindings: list[tuple[str, str | None]] = field(default_factory=list)
 
     def bind(self, session_id: str, client_id: str | None) -> None:
         """Ask the server to bind this connection to a session (and client) after the call."""
-        self.bound = {"session_id": session_id, **({"client_id": client_id} if client_id else {})}
+        self.bindings.append((session_id, client_id))
 
 
-Handler = Callable[[Call, dict[str, Any]], dict[str, Any]]
+@dataclass(frozen=True, kw_only=True)
+class InSession(Anyone):
+    session_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class AsClient(InSession):
+    client_id: str
+
+
+Caller = TypeVar("Caller", bound=Anyone)
 
 
 @dataclass(frozen=True)
-class ToolSpec:
+class Tool(Generic[Caller]):
     name: str
     description: str
-    schema: dict[str, Any]
-    handler: Handler
-    needs_session: bool = True
-    needs_client: bool = False
+    schema: Schema
+    scope: type[Caller]
+    handler: Callable[[Caller, Arguments], Mapping[str, Any]]
     read_only: bool = False
+
+
+def _initialize(call: Anyone, args: Arguments) -> Mapping[str, Any]:
+    workspace = call.detect(args.optional_text("working_directory"))
+    result = call.orchestrator.sessions.initialize(
+        workspace,
+        session_name=args.optional_text("session_name"),
+        new_session=args.flag("new_session"),
+        client=call.client,
+        client_id=args.optional_text("client_id"),
+    )
+    call.bind(result["session_id"], result["client_id"])
+    return result
+
+
+def _status(call: InSession, args: Arguments) -> Mapping[str, Any]:
+    return call.orchestrator.sessions.status(
+        call.session_id, include_completed=args.flag("include_completed"), since=args.integer("since")
+    )
+
+
+def _draft(args: Arguments) -> TaskDraft:
+    return TaskDraft(
+        title=args.optional_text("title"),
+        description=args.optional_text("description"),
+        specialist=args.optional_text("specialist"),
+        priority=args.optional_text("priority"),
+        dependencies=[d for d in args.list_of("dependencies") if isinstance(d, str | int)],
+    )
+
+
+def _plan(call: AsClient, args: Arguments) -> Mapping[str, Any]:
+    return call.orchestrator.tasks.plan(
+        call.session_id,
+        call.client_id,
+        _draft(args),
+        parent_task_id=args.optional_text("parent_task_id"),
+        subtasks=[_draft(subtask) for subtask in args.items("subtasks")],
+        idempotency_key=args.optional_text("idempotency_key"),
+    )
+
+
+def _execute(call: AsClient, args: Arguments) -> Mapping[str, Any]:
+    return call.orchestrator.work.execute(
+        call.session_id,
+        call.client_id,
+        args.optional_text("task_id"),
+        lease_seconds=args.integer("lease_seconds"),
+        specialist=args.optional_text("specialist"),
+        idempotency_key=args.optional_text("idempotency_key"),
+    )
+
+
+def _complete(call: AsClient, args: Arguments) -> Mapping[str, Any]:
+    return call.orchestrator.work.complete(
+        call.session_id,
+        call.client_id,
+        args.text("task_id"),
+        summary=args.text("summary"),
+        detailed_work=args.optional_text("detailed_work"),
+        artifacts=[
+            ArtifactInput(item.optional_text("name"), item.optional_text("content"), item.optional_text("mime_type"))
+            for item in args.items("artifacts")
+        ],
+        status=args.optional_text("status") or "completed",
+        idempotency_key=args.optional_text("idempotency_key"),
+    )
+
+
+def _update(call: AsClient, args: Arguments) -> Mapping[str, Any]:
+    changes = TaskChanges(
+        title=args.optional_text("title"),
+        description=args.optional_text("description"),
+        specialist=args.optional_text("specialist"),
+        priority=args.optional_text("priority"),
+        status=args.optional_text("status"),
+        dependencies=args.texts("dependencies"),
+        parent_task_id=args.optional_text("parent_task_id"),
+        summary=args.optional_text("summary"),
+    )
+    return call.orchestrator.tasks.update(
+        call.session_id,
+        call.client_id,
+        args.text("task_id"),
+        changes,
+        expected_version=args.integer("expected_version"),
+        idempotency_key=args.optional_text("idempotency_key"),
+    )
+
+
+def _query(call: InSession, args: Arguments) -> Mapping[str, Any]:
+    return call.orchestrator.tasks.query(
+        call.session_id,
+        status=args.texts("status") or [],
+        specialist=args.optional_text("specialist"),
+        parent_task_id=args.optional_text("parent_task_id"),
+        text=args.optional_text("text"),
+        limit=args.integer_or("limit", 50),
+        offset=args.integer_or("offset", 0),
+    )
+
+
+def _cancel(call: AsClient, args: Arguments) -> Mapping[str, Any]:
+    return call.orchestrator.tasks.cancel(
+        call.session_id,
+        call.client_id,
+        args.text("task_id"),
+        reason=args.optional_text("reason"),
+        cascade=args.flag("cascade"),
+        idempotency_key=args.optional_text("idempotency_key"),
+    )
+
+
+def _synthesize(call: AsClient, args: Arguments) -> Mapping[str, Any]:
+    return call.orchestrator.reports.synthesize(
+        call.session_id,
+        call.client_id,
+        parent_task_id=args.optional_text("parent_task_id"),
+        idempotency_key=args.optional_text("idempotency_key"),
+    )
+
+
+def _list_sessions(call: Anyone, args: Arguments) -> Mapping[str, Any]:
+    workspace = None if args.flag("all") else call.detect(args.optional_text("working_directory"))
+    return call.orchestrator.sessions.listing(workspace)
+
+
+def _resume(call: Anyone, args: Arguments) -> Mapping[str, Any]:
+    session_id = args.text("session_id")
+    result = call.orchestrator.sessions.resume(session_id, call.client_id)
+    call.bind(session_id, call.client_id)
+    return result
+
+
+def _end(call: InSession, args: Arguments) -> Mapping[str, Any]:
+    return call.orchestrator.sessions.end(call.session_id, call.client_id)
+
+
+def _detect(call: Anyone, args: Arguments) -> Mapping[str, Any]:
+    return call.detect(args.optional_text("working_directory")).to_dict()
 
 
 # session_id and client_id default to what this connection was bound to by initialize; the
@@ -55,133 +211,8 @@ _KEY = string("Same key + same arguments returns the first result.")
 _PRIORITY = string(enum=tuple(PRIORITIES))
 
 
-def _session_props(**properties: Any) -> dict[str, Any]:
+def _session_props(**properties: Schema) -> Schema:
     return {**properties, "session_id": _SESSION_ID, "client_id": _CLIENT_ID}
-
-
-def _initialize(call: Call, args: dict[str, Any]) -> dict[str, Any]:
-    workspace = call.detect(args.get("working_directory"))
-    result = call.orchestrator.initialize_session(
-        workspace,
-        session_name=args.get("session_name"),
-        new_session=bool(args.get("new_session")),
-        client=call.client,
-        client_id=args.get("client_id"),
-    )
-    call.bind(result["session_id"], result["client_id"])
-    return result
-
-
-def _status(call: Call, args: dict[str, Any]) -> dict[str, Any]:
-    return call.orchestrator.get_status(
-        call.session_id, include_completed=bool(args.get("include_completed")), since=args.get("since")
-    )
-
-
-def _plan(call: Call, args: dict[str, Any]) -> dict[str, Any]:
-    return call.orchestrator.plan_task(
-        call.session_id,
-        call.client_id,
-        title=args["title"],
-        description=args["description"],
-        parent_task_id=args.get("parent_task_id"),
-        specialist=args.get("specialist"),
-        dependencies=args.get("dependencies") or [],
-        priority=args.get("priority"),
-        subtasks=args.get("subtasks") or [],
-        idempotency_key=args.get("idempotency_key"),
-    )
-
-
-def _execute(call: Call, args: dict[str, Any]) -> dict[str, Any]:
-    return call.orchestrator.execute_task(
-        call.session_id,
-        call.client_id,
-        args.get("task_id"),
-        lease_seconds=args.get("lease_seconds"),
-        specialist=args.get("specialist"),
-        idempotency_key=args.get("idempotency_key"),
-    )
-
-
-def _complete(call: Call, args: dict[str, Any]) -> dict[str, Any]:
-    return call.orchestrator.complete_task(
-        call.session_id,
-        call.client_id,
-        args["task_id"],
-        summary=args["summary"],
-        detailed_work=args.get("detailed_work"),
-        artifacts=args.get("artifacts") or [],
-        status=args.get("status") or "completed",
-        idempotency_key=args.get("idempotency_key"),
-    )
-
-
-_UPDATABLE = ("title", "description", "specialist", "priority", "status", "dependencies", "parent_task_id", "summary")
-
-
-def _update(call: Call, args: dict[str, Any]) -> dict[str, Any]:
-    changes = {name: args[name] for name in _UPDATABLE if name in args}
-    return call.orchestrator.update_task(
-        call.session_id,
-        call.client_id,
-        args["task_id"],
-        changes,
-        expected_version=args.get("expected_version"),
-        idempotency_key=args.get("idempotency_key"),
-    )
-
-
-def _query(call: Call, args: dict[str, Any]) -> dict[str, Any]:
-    status = args.get("status")
-    return call.orchestrator.query_tasks(
-        call.session_id,
-        status=[status] if isinstance(status, str) else status or [],
-        specialist=args.get("specialist"),
-        parent_task_id=args.get("parent_task_id"),
-        text=args.get("text"),
-        limit=args.get("limit", 50),
-        offset=args.get("offset", 0),
-    )
-
-
-def _cancel(call: Call, args: dict[str, Any]) -> dict[str, Any]:
-    return call.orchestrator.cancel_task(
-        call.session_id,
-        call.client_id,
-        args["task_id"],
-        reason=args.get("reason"),
-        cascade=bool(args.get("cascade")),
-        idempotency_key=args.get("idempotency_key"),
-    )
-
-
-def _synthesize(call: Call, args: dict[str, Any]) -> dict[str, Any]:
-    return call.orchestrator.synthesize_results(
-        call.session_id,
-        call.client_id,
-        parent_task_id=args.get("parent_task_id"),
-        idempotency_key=args.get("idempotency_key"),
-    )
-
-
-def _list_sessions(call: Call, args: dict[str, Any]) -> dict[str, Any]:
-    workspace = None if args.get("all") else call.detect(args.get("working_directory"))
-    return call.orchestrator.list_sessions(workspace)
-
-
-def _resume(call: Call, args: dict[str, Any]) -> dict[str, Any]:
-    result = call.orchestrator.resume_session(args["session_id"], call.client_id)
-    call.bind(args["session_id"], call.client_id)
-    return result
-
-
-def _end(call: Call, args: dict[str, Any]) -> dict[str, Any]:
-    return call.orchestrator.end_session(call.session_id, call.client_id)
-
-
-def _detect(call: Call, args: dict[str, Any]) -> dict[str, Any]:
-    return call.detect(args.get("working_directory")).to_dict()
 
 
 _SUBTASK = obj(
@@ -195,9 +226,9 @@ _SUBTASK = obj(
     required=("title",),
 )
 
-TOOLS: tuple[ToolSpec, ...] = (
-    ToolSpec(
-        "orchestrator_initialize_session",
+TOOLS: tuple[Tool[Any], ...] = (
+    Tool(
+        names.INITIALIZE_SESSION,
         "Attach to this workspace's orchestration session (created if none). Call first; keep the client_id.",
         obj(
             {
@@ -207,18 +238,19 @@ TOOLS: tuple[ToolSpec, ...] = (
                 "client_id": string("Your earlier client_id, to get your identity and claims back."),
             }
         ),
+        Anyone,
         _initialize,
-        needs_session=False,
     ),
-    ToolSpec(
-        "orchestrator_get_status",
+    Tool(
+        names.GET_STATUS,
         "Session at a glance: counts, tasks in progress, ready next, recent changes, clients, claims.",
         obj(_session_props(include_completed=boolean(), since=integer("Also list events after this seq."))),
+        InSession,
         _status,
         read_only=True,
     ),
-    ToolSpec(
-        "orchestrator_plan_task",
+    Tool(
+        names.PLAN_TASK,
         "Create a task, or a parent with subtasks, atomically. Subtask dependencies: earlier index or task id.",
         obj(
             _session_props(
@@ -233,11 +265,11 @@ TOOLS: tuple[ToolSpec, ...] = (
             ),
             required=("title", "description"),
         ),
+        AsClient,
         _plan,
-        needs_client=True,
     ),
-    ToolSpec(
-        "orchestrator_execute_task",
+    Tool(
+        names.EXECUTE_TASK,
         "Claim a task (no task_id: the best ready one) and get its instructions and its dependencies' summaries.",
         obj(
             _session_props(
@@ -247,11 +279,11 @@ TOOLS: tuple[ToolSpec, ...] = (
                 idempotency_key=_KEY,
             )
         ),
+        AsClient,
         _execute,
-        needs_client=True,
     ),
-    ToolSpec(
-        "orchestrator_complete_task",
+    Tool(
+        names.COMPLETE_TASK,
         "Record a claimed task's result and release it. Long output goes into detailed_work, not summary.",
         obj(
             _session_props(
@@ -264,11 +296,11 @@ TOOLS: tuple[ToolSpec, ...] = (
             ),
             ("task_id", "summary"),
         ),
+        AsClient,
         _complete,
-        needs_client=True,
     ),
-    ToolSpec(
-        "orchestrator_update_task",
+    Tool(
+        names.UPDATE_TASK,
         "Change task fields; expected_version rejects a stale write.",
         obj(
             _session_props(
@@ -286,11 +318,11 @@ TOOLS: tuple[ToolSpec, ...] = (
             ),
             ("task_id",),
         ),
+        AsClient,
         _update,
-        needs_client=True,
     ),
-    ToolSpec(
-        "orchestrator_query_tasks",
+    Tool(
+        names.QUERY_TASKS,
         "Filter and page the session's tasks.",
         obj(
             _session_props(
@@ -302,52 +334,57 @@ TOOLS: tuple[ToolSpec, ...] = (
                 offset=integer(),
             )
         ),
+        InSession,
         _query,
         read_only=True,
     ),
-    ToolSpec(
-        "orchestrator_cancel_task",
+    Tool(
+        names.CANCEL_TASK,
         "Cancel a task; cascade also cancels its open subtasks.",
         obj(_session_props(task_id=string(), reason=string(), cascade=boolean(), idempotency_key=_KEY), ("task_id",)),
+        AsClient,
         _cancel,
-        needs_client=True,
     ),
-    ToolSpec(
-        "orchestrator_synthesize_results",
+    Tool(
+        names.SYNTHESIZE_RESULTS,
         "Combine completed work of a parent task (or the session) into a Markdown report, kept as an artifact.",
         obj(_session_props(parent_task_id=string(), idempotency_key=_KEY)),
+        AsClient,
         _synthesize,
-        needs_client=True,
     ),
-    ToolSpec(
-        "orchestrator_list_sessions",
+    Tool(
+        names.LIST_SESSIONS,
         "Sessions of this workspace (or all): status, counts, last activity, connected clients.",
         obj({"working_directory": string(), "all": boolean()}),
+        Anyone,
         _list_sessions,
-        needs_session=False,
         read_only=True,
     ),
-    ToolSpec(
-        "orchestrator_resume_session",
+    Tool(
+        names.RESUME_SESSION,
         "Bind this connection to a session (reactivating it if ended).",
         obj({"session_id": string(), "client_id": _CLIENT_ID}, ("session_id",)),
+        Anyone,
         _resume,
-        needs_session=False,
     ),
-    ToolSpec(
-        "orchestrator_end_session",
+    Tool(
+        names.END_SESSION,
         "End a session; its data stays and it can be resumed.",
         obj(_session_props()),
+        InSession,
         _end,
     ),
-    ToolSpec(
-        "orchestrator_detect_workspace",
+    Tool(
+        names.DETECT_WORKSPACE,
         "Diagnostics: the workspace root, types and evidence for a path.",
         obj({"working_directory": string()}),
+        Anyone,
         _detect,
-        needs_session=False,
         read_only=True,
     ),
 )
 
-BY_NAME = {tool.name: tool for tool in TOOLS}
+BY_NAME: dict[str, Tool[Any]] = {tool.name: tool for tool in TOOLS}
+
+# Tools that look at the caller's workspace (and so at its roots) when no working_directory is given.
+USE_ROOTS = frozenset({names.INITIALIZE_SESSION, names.DETECT_WORKSPACE, names.LIST_SESSIONS})

@@ -6,7 +6,8 @@ import os
 import re
 
 from taskweave.errors import StoreError
-from taskweave.store.base import Store, Transaction
+from taskweave.store.base import Store
+from taskweave.store.transaction import Transaction
 
 __all__ = ["Store", "Transaction", "open_store", "store_location"]
 

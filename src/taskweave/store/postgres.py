@@ -34,8 +34,9 @@ from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from taskweave.errors import StoreError
-from taskweave.store.base import Store, Transaction
+from taskweave.store.base import BackupReport, RestoreReport, Store, StoreDescription
 from taskweave.store.schema import MIGRATIONS, SCHEMA_VERSION
+from taskweave.store.transaction import Transaction
 
 log = logging.getLogger(__name__)
 
@@ -304,7 +305,7 @@ class PostgresStore(Store):
         self._listener.close()
         self._pool.close()
 
-    def describe(self) -> dict[str, Any]:
+    def describe(self) -> StoreDescription:
         return {"kind": "postgresql", "location": self.url, "schema_version": SCHEMA_VERSION}
 
     def check(self) -> list[str]:
@@ -317,14 +318,14 @@ class PostgresStore(Store):
             problems += tx.consistency_problems()
         return problems
 
-    def backup(self, target: str) -> dict[str, Any]:
+    def backup(self, target: str | None = None) -> BackupReport:
         target = target or "taskweave.dump"
         raise StoreError(
             "A PostgreSQL store is backed up with PostgreSQL's own tools, not by copying a file.",
             hint=f"Run: pg_dump -Fc -d '{self.url}' -f {target} (restore with: {self._pg_restore(target)}).",
         )
 
-    def restore(self, source: str, *, force: bool = False) -> dict[str, Any]:
+    def restore(self, source: str, *, force: bool = False) -> RestoreReport:
         raise StoreError(
             "A PostgreSQL store is restored with PostgreSQL's own tools.",
             hint=f"Stop the taskweave servers using it, then run: {self._pg_restore(source)}",

@@ -142,6 +142,7 @@ MIGRATIONS: list[list[str]] = [
 SCHEMA_VERSION = len(MIGRATIONS)
 
 TASK_STATUSES = ("pending", "in_progress", "blocked", "completed", "failed", "cancelled")
+FINISHED_STATUSES = frozenset({"completed", "failed", "cancelled"})
 # The session column counting the tasks in each status.
 TASK_COUNT_COLUMNS = {status: f"tasks_{status}" for status in TASK_STATUSES}
 

@@ -22,14 +22,18 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from taskweave.errors import StoreError
-from taskweave.store.base import Store, Transaction
+from taskweave.store.base import BackupReport, RestoreReport, Store, StoreDescription
 from taskweave.store.schema import MIGRATIONS, SCHEMA_VERSION
+from taskweave.store.transaction import Transaction
+
+if TYPE_CHECKING:
+    from taskweave.store.snapshots import SnapshotPolicy
 
 log = logging.getLogger(__name__)
 
@@ -46,25 +50,27 @@ def _dict_row(cursor: sqlite3.Cursor, row: tuple[Any, ...]) -> dict[str, Any]:
 
 
 def store_error(path: Path, error: sqlite3.Error, *, changed_nothing: bool = True) -> StoreError:
-    """Say what went wrong with the store in words a user can act on."""
+    """Say what went wrong with the store in words a user can act on, from SQLite's own error code."""
     text = str(error)
     nothing = "Nothing was changed. " if changed_nothing else ""
-    if "disk is full" in text or "disk I/O error" in text:
+    # The primary result code is the low byte of an extended one (SQLITE_IOERR_WRITE, SQLITE_READONLY_DBMOVED...).
+    code = getattr(error, "sqlite_errorcode", -1) & 0xFF
+    if code in (sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR):
         return StoreError(
             f"The store {path} cannot be written: the disk is full ({text}).",
             hint=f"{nothing}Free some space on that disk; taskweave writes again as soon as there is room.",
         )
-    if "readonly" in text or "read-only" in text:
+    if code == sqlite3.SQLITE_READONLY:
         return StoreError(
             f"The store {path} is read-only ({text}).",
             hint=f"{nothing}Make the file and its directory writable for this user, or use another store.",
         )
-    if "malformed" in text or "not a database" in text or "corrupt" in text:
+    if code in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
         return StoreError(
             f"The store {path} is damaged ({text}).",
             hint=f"{nothing}Run `taskweave check` to see the damage. {RESTORE_HINT}",
         )
-    if "locked" in text or "busy" in text:
+    if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
         return StoreError(
             f"The store {path} stayed locked by another process for {BUSY_TIMEOUT_MS // 1000} seconds ({text}).",
             hint=f"{nothing}Retry; if it persists, look for a hung process holding the store.",
@@ -269,8 +275,13 @@ class SQLiteStore(Store):
             self._connection.close()
             self._writers.close()
 
-    def describe(self) -> dict[str, Any]:
+    def describe(self) -> StoreDescription:
         return {"kind": "sqlite", "location": str(self.path), "schema_version": SCHEMA_VERSION, "sync": self.sync}
+
+    def snapshot_policy(self, environ: Mapping[str, str] = os.environ) -> SnapshotPolicy:
+        from taskweave.store.snapshots import SnapshotPolicy
+
+        return SnapshotPolicy.from_env(self, environ)
 
     # -- care ---------------------------------------------------------------
 
@@ -285,14 +296,21 @@ class SQLiteStore(Store):
                 f"table {row['table']} row {row['rowid']} points at a missing {row['parent']} row"
                 for row in tx.all("PRAGMA foreign_key_check")
             ]
-            version = tx.one("PRAGMA user_version")["user_version"]
+            version = self._schema_version()
             if version != SCHEMA_VERSION or tx.meta("schema_version") != str(SCHEMA_VERSION):
                 problems.append(f"schema version is {version}, expected {SCHEMA_VERSION}")
             problems += tx.consistency_problems()
         return problems
 
-    def backup(self, target: str) -> dict[str, Any]:
-        """Copy the whole database in one step from a read snapshot: other writers never wait long."""
+    def backup(self, target: str | None = None) -> BackupReport:
+        """Copy the whole database in one step from a read snapshot: other writers never wait long.
+
+        Without `target` the copy goes into the store's backups folder (`TASKWEAVE_BACKUP_DIR`).
+        """
+        if target is None:
+            from taskweave.store.snapshots import backup_dir, backup_name
+
+            target = str(backup_dir(self) / backup_name(self))
         destination = Path(target).expanduser().resolve()
         if destination == self.path:
             raise StoreError("The backup target is the store itself.", hint="Give another file path.")
@@ -317,7 +335,7 @@ class SQLiteStore(Store):
         os.replace(partial, destination)
         return {"path": str(destination), "bytes": destination.stat().st_size, "taken_at": time.time()}
 
-    def restore(self, source: str, *, force: bool = False) -> dict[str, Any]:
+    def restore(self, source: str, *, force: bool = False) -> RestoreReport:
         """Replace the store's content with a verified snapshot, keeping the current content aside."""
         snapshot = Path(source).expanduser().resolve()
         version = verify_snapshot(snapshot)
@@ -380,7 +398,7 @@ def verify_snapshot(snapshot: Path) -> int:
         connection = sqlite3.connect(f"file:{snapshot}?mode=ro", uri=True)
         try:
             verdict = connection.execute("PRAGMA quick_check").fetchone()[0]
-            version = connection.execute("PRAGMA user_version").fetchone()[0]
+            version = int(connection.execute("PRAGMA user_version").fetchone()[0])
             tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         finally:
             connection.close()

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from taskweave.errors import StoreError
 from taskweave.store import POSTGRES_SCHEMES, Store, Transaction, open_store
-from taskweave.store.base import Row
+from taskweave.store.records import Row
 from taskweave.store.schema import TABLES
 
 BATCH_ROWS = 500

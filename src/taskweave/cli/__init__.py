@@ -1,0 +1,5 @@
+"""The `taskweave` command line (`taskweave.cli.main`)."""
+
+from taskweave.cli.main import main
+
+__all__ = ["main"]

@@ -1,0 +1,222 @@
+"""The `taskweave` command line.
+
+Each command imports what it needs inside its own function: `taskweave detect`
+or `taskweave status` never pay for importing the MCP stack, and `taskweave
+serve` pays only for what serving needs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from contextlib import closing
+
+from taskweave import __version__
+from taskweave.errors import TaskweaveError
+
+
+def _print_json(data: object) -> None:
+    print(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from taskweave.server.run import serve
+
+    serve(store=args.store, http=args.http, host=args.host, port=args.port)
+    return 0
+
+
+def cmd_detect(args: argparse.Namespace) -> int:
+    from taskweave.workspace import detect_workspace
+
+    detection = detect_workspace(args.dir)
+    if args.json:
+        _print_json(detection.to_dict())
+    else:
+        print(detection.explain())
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from taskweave.cli.views import render_status
+    from taskweave.core.orchestrator import Orchestrator
+    from taskweave.core.sessions import no_active_session
+    from taskweave.core.tool_names import INITIALIZE_SESSION
+    from taskweave.workspace import detect_workspace
+
+    with Orchestrator.open(args.store) as orchestrator:
+        session_id = args.session
+        if session_id is None:
+            workspace = detect_workspace(args.dir)
+            session_id = orchestrator.sessions.active_session_id(workspace)
+            if session_id is None:
+                raise no_active_session(
+                    workspace.root,
+                    hint=f"Start one from your agent ({INITIALIZE_SESSION}); `taskweave sessions --all` lists every session.",
+                )
+        status = orchestrator.sessions.status(session_id)
+    if args.json:
+        _print_json(status)
+    else:
+        print(render_status(status))
+    return 0
+
+
+def cmd_sessions(args: argparse.Namespace) -> int:
+    from taskweave.cli.views import render_sessions
+    from taskweave.core.orchestrator import Orchestrator
+    from taskweave.workspace import detect_workspace
+
+    with Orchestrator.open(args.store) as orchestrator:
+        sessions = orchestrator.sessions.listing(None if args.all else detect_workspace(args.dir))
+    if args.json:
+        _print_json(sessions)
+    else:
+        print(render_sessions(sessions))
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from taskweave.store import open_store
+
+    with closing(open_store(args.store)) as store:
+        taken = store.backup(args.path)
+    print(f"Backed up {store.url} to {taken['path']} ({taken['bytes']:,} bytes).")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from taskweave.store import open_store
+
+    with closing(open_store(args.store)) as store:
+        restored = store.restore(args.path, force=args.force)
+    print(
+        f"Restored {store.url} from {restored['restored_from']} (schema version {restored['schema_version']}).\n"
+        f"Its previous content is saved in {restored['previous_content_saved_to']}."
+    )
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from taskweave.store import open_store
+
+    with closing(open_store(args.store)) as store:
+        problems = store.check()
+        with store.transaction(write=False) as tx:
+            counts = tx.row_counts()
+        described = store.describe()
+    if args.json:
+        _print_json({"store": described, "ok": not problems, "problems": problems, "counts": counts})
+    elif problems:
+        print(f"The store {store.url} has {len(problems)} problem(s):")
+        for problem in problems:
+            print(f"  - {problem}")
+        print("  hint: restore a backup with `taskweave restore PATH` (backups: `taskweave backup`).")
+    else:
+        print(
+            f"The store {store.url} is sound: schema version {described['schema_version']}, integrity and "
+            f"consistency checks passed; {counts['sessions']} session(s), {counts['tasks']} task(s), "
+            f"{counts['events']} event(s)."
+        )
+    return 1 if problems else 0
+
+
+def cmd_migrate_store(args: argparse.Namespace) -> int:
+    from taskweave.store.transfer import copy_location
+
+    report = copy_location(args.source, args.destination, force=args.force)
+    print(f"Copied {report.source} to {report.destination}; row counts verified:")
+    for table, count in report.counts.items():
+        print(f"  {table:<18} {count:>10,}")
+    return 0
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    from taskweave.cli.client_config import snippet
+
+    print(snippet(args.client, store=args.store))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="taskweave",
+        description="A durable orchestration session per project for AI coding agents, served over MCP.",
+    )
+    parser.add_argument("--version", action="version", version=f"taskweave {__version__}")
+    store_help = "store: a SQLite file path or a postgresql:// URL (default: $TASKWEAVE_STORE, else the user data dir)"
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="serve MCP over stdio (default) or Streamable HTTP")
+    serve.add_argument("--store", help=store_help)
+    serve.add_argument("--http", action="store_true", help="serve Streamable HTTP instead of stdio")
+    serve.add_argument("--host", default="127.0.0.1", help="HTTP bind address (default: 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8765, help="HTTP port (default: 8765)")
+    serve.set_defaults(func=cmd_serve)
+
+    detect = commands.add_parser("detect", help="show the workspace detected for a directory, and why")
+    detect.add_argument("dir", nargs="?", help="directory to start from (default: the current directory)")
+    detect.add_argument("--json", action="store_true", help="print one JSON object")
+    detect.set_defaults(func=cmd_detect)
+
+    status = commands.add_parser("status", help="show the active session of a workspace")
+    status.add_argument("dir", nargs="?", help="a directory inside the workspace (default: the current directory)")
+    status.add_argument("--session", help="a session id instead of the workspace's active session")
+    status.add_argument("--store", help=store_help)
+    status.add_argument("--json", action="store_true", help="print one JSON object")
+    status.set_defaults(func=cmd_status)
+
+    sessions = commands.add_parser("sessions", help="list the sessions of a workspace (or all)")
+    sessions.add_argument("dir", nargs="?", help="a directory inside the workspace (default: the current directory)")
+    sessions.add_argument("--all", action="store_true", help="list the sessions of every workspace")
+    sessions.add_argument("--store", help=store_help)
+    sessions.add_argument("--json", action="store_true", help="print JSON")
+    sessions.set_defaults(func=cmd_sessions)
+
+    backup = commands.add_parser("backup", help="take a consistent snapshot of the store while it is in use")
+    backup.add_argument("path", nargs="?", help="file to write (default: a new file in the store's backups/ folder)")
+    backup.add_argument("--store", help=store_help)
+    backup.set_defaults(func=cmd_backup)
+
+    restore = commands.add_parser("restore", help="replace the store's content with a snapshot")
+    restore.add_argument("path", help="a file `taskweave backup` wrote")
+    restore.add_argument("--force", action="store_true", help="restore even while servers are using the store")
+    restore.add_argument("--store", help=store_help)
+    restore.set_defaults(func=cmd_restore)
+
+    check = commands.add_parser("check", help="verify the store's integrity, schema and consistency")
+    check.add_argument("--store", help=store_help)
+    check.add_argument("--json", action="store_true", help="print one JSON object")
+    check.set_defaults(func=cmd_check)
+
+    migrate = commands.add_parser("migrate-store", help="copy a whole store into another (SQLite <-> PostgreSQL)")
+    migrate.add_argument("source", metavar="SRC", help="the store to copy: a SQLite file path or a postgresql:// URL")
+    migrate.add_argument("destination", metavar="DST", help="the store to fill: a SQLite file path or a postgresql:// URL")
+    migrate.add_argument("--force", action="store_true", help="empty a non-empty destination first")
+    migrate.set_defaults(func=cmd_migrate_store)
+
+    config = commands.add_parser("config", help="print the snippet that registers taskweave in an MCP client")
+    config.add_argument("client", choices=["claude-code", "claude-desktop", "cursor", "vscode"])
+    config.add_argument("--store", help="store to put into the snippet (default: none, the user data dir)")
+    config.set_defaults(func=cmd_config)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        code: int = args.func(args)
+    except TaskweaveError as error:
+        print(f"taskweave: {error.message}", file=sys.stderr)
+        if error.hint:
+            print(f"  hint: {error.hint}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return code

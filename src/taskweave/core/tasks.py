@@ -1,0 +1,353 @@
+"""The plan: creating tasks (a parent with its subtasks in one go), changing, finding and cancelling them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+from typing import Any, TypedDict
+
+from taskweave.core import limits, specialists
+from taskweave.core.domain import Change, Domain, Write, session_by_id, task_in_session
+from taskweave.core.model import FINISHED, STATUSES
+from taskweave.core.rules import check_update_transition, parse_priority
+from taskweave.core.sessions import STATUS_READY_LIMIT
+from taskweave.core.tool_names import QUERY_TASKS, UPDATE_TASK
+from taskweave.core.uris import task_uri
+from taskweave.core.views import ArtifactRef, TaskView, artifact_ref, task_view
+from taskweave.errors import Conflict, InvalidInput, NotFound
+from taskweave.store.records import Row, TaskRow
+from taskweave.store.transaction import RELEASED_CLAIM, new_id
+
+
+@dataclass(frozen=True)
+class TaskDraft:
+    """A task to create. A subtask's dependencies may name an earlier subtask by its 0-based index."""
+
+    title: str | None
+    description: str | None = None
+    specialist: str | None = None
+    priority: str | None = None
+    dependencies: Sequence[str | int] = ()
+
+    def arguments(self) -> dict[str, Any]:
+        """The draft as the request it came from, for its idempotency key."""
+        given = {f.name: getattr(self, f.name) for f in fields(self)}
+        given["dependencies"] = list(self.dependencies)
+        return {name: value for name, value in given.items() if value is not None}
+
+
+@dataclass(frozen=True)
+class TaskChanges:
+    """The fields an update sets; None leaves a field as it is."""
+
+    title: str | None = None
+    description: str | None = None
+    specialist: str | None = None
+    priority: str | None = None
+    status: str | None = None
+    dependencies: Sequence[str] | None = None
+    parent_task_id: str | None = None
+    summary: str | None = None
+
+    def given(self) -> dict[str, Any]:
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        return {name: list(value) if name == "dependencies" else value for name, value in values.items() if value is not None}
+
+
+class CreatedTask(TypedDict):
+    task_id: str
+    title: str
+
+
+class Planned(TypedDict):
+    task_id: str
+    title: str
+    uri: str
+    subtasks: list[CreatedTask]
+    ready: list[str]
+
+
+class TaskPage(TypedDict):
+    tasks: list[TaskView]
+    total: int
+    limit: int
+    offset: int
+    has_more: bool
+
+
+class Cancelled(TypedDict):
+    task_id: str
+    status: str
+    cancelled: list[str]
+    open_subtasks_left: int
+
+
+class TaskDetail(TaskView):
+    artifacts: list[ArtifactRef]
+
+
+class Tasks:
+    def __init__(self, domain: Domain) -> None:
+        self.domain = domain
+
+    def plan(
+        self,
+        session_id: str,
+        actor: str | None,
+        task: TaskDraft,
+        *,
+        parent_task_id: str | None = None,
+        subtasks: Sequence[TaskDraft] = (),
+        idempotency_key: str | None = None,
+    ) -> Planned:
+        """Create a task, or a parent with its subtasks, in one transaction."""
+        limits.count("subtasks", subtasks, limits.SUBTASKS)
+        limits.count("dependencies", task.dependencies, limits.DEPENDENCIES)
+        arguments = {
+            **task.arguments(),
+            "parent_task_id": parent_task_id,
+            "subtasks": [subtask.arguments() for subtask in subtasks],
+        }
+        request = Write(session_id, actor, "plan_task", arguments, idempotency_key)
+
+        def plan(change: Change) -> Planned:
+            if parent_task_id is not None:
+                parent = change.task(parent_task_id)
+                if parent["status"] == "cancelled":
+                    raise Conflict(
+                        f"Parent task {parent_task_id} is cancelled.",
+                        hint=f"Plan under an open task, or reopen the parent with {UPDATE_TASK}.",
+                    )
+            dependencies = [str(d) for d in task.dependencies]
+            change.require_tasks(dependencies, "dependencies")
+            main_id = _insert_task(change, task, parent_task_id, dependencies, "")
+            created: list[CreatedTask] = []
+            for index, subtask in enumerate(subtasks):
+                resolved = _subtask_dependencies(change, subtask.dependencies, created, index)
+                sub_id = _insert_task(change, subtask, main_id, resolved, f"subtasks[{index}].")
+                created.append({"task_id": sub_id, "title": limits.text("title", subtask.title, limits.TITLE) or ""})
+            ready = change.tx.ready_tasks(session_id, STATUS_READY_LIMIT, parent_id=main_id) if created else []
+            return {
+                "task_id": main_id,
+                "title": limits.text("title", task.title, limits.TITLE) or "",
+                "uri": task_uri(main_id),
+                "subtasks": created,
+                "ready": [t["id"] for t in ready],
+            }
+
+        return self.domain.write(request, plan)
+
+    def update(
+        self,
+        session_id: str,
+        actor: str | None,
+        task_id: str,
+        changes: TaskChanges,
+        *,
+        expected_version: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> TaskView:
+        """Change fields of a task; with `expected_version`, refuse a write based on a stale read."""
+        given = changes.given()
+        if not given:
+            raise InvalidInput(
+                "No fields to change were given.",
+                hint="Pass one or more of: title, description, specialist, priority, status, dependencies, parent_task_id.",
+            )
+        arguments = {"task_id": task_id, "changes": given, "expected_version": expected_version}
+        request = Write(session_id, actor, "update_task", arguments, idempotency_key)
+
+        def update(change: Change) -> TaskView:
+            task = change.task(task_id)
+            if expected_version is not None and task["version"] != expected_version:
+                raise Conflict(
+                    f"Task {task_id} is at version {task['version']}, not {expected_version}: it changed since you read it.",
+                    hint=f"Read it again ({QUERY_TASKS} or the task resource), then retry with the current version.",
+                    current_version=task["version"],
+                )
+            columns = _changed_columns(change, task, changes)
+            if changes.dependencies is not None:
+                change.tx.replace_dependencies(task_id, list(dict.fromkeys(changes.dependencies)))
+            if columns or changes.dependencies is not None:
+                columns["updated_at"] = change.now
+                if not change.tx.update_task(task_id, columns, expected_version=expected_version):
+                    raise Conflict(f"Task {task_id} changed while being updated.", hint="Read it again and retry.")
+            change.event("task.updated", task_id, fields=sorted(given))
+            updated = change.task(task_id)
+            return task_view(updated, change.tx.dependency_ids([task_id])[task_id], change.now)
+
+        return self.domain.write(request, update)
+
+    def query(
+        self,
+        session_id: str,
+        *,
+        status: Sequence[str] = (),
+        specialist: str | None = None,
+        parent_task_id: str | None = None,
+        text: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> TaskPage:
+        for value in status:
+            if value not in STATUSES:
+                raise InvalidInput(f"'status' contains {value!r}.", hint=f"Use any of: {', '.join(STATUSES)}.")
+        limits.between("limit", limit, 1, limits.PAGE_SIZE)
+        limits.between("offset", offset, 0, 10**9)
+        search = limits.text("text", text, limits.SEARCH_TEXT)
+        now = self.domain.clock()
+        with self.domain.reading() as tx:
+            session_by_id(tx, session_id)
+            if parent_task_id:
+                task_in_session(tx, session_id, parent_task_id)
+            rows, total = tx.query_tasks(
+                session_id,
+                statuses=status,
+                specialist=specialist.strip().lower() if specialist else None,
+                parent_id=parent_task_id,
+                text=search,
+                limit=limit,
+                offset=offset,
+            )
+            deps = tx.dependency_ids([r["id"] for r in rows])
+        tasks = [task_view(row, deps[row["id"]], now, with_description=False) for row in rows]
+        return {"tasks": tasks, "total": total, "limit": limit, "offset": offset, "has_more": offset + len(rows) < total}
+
+    def cancel(
+        self,
+        session_id: str,
+        actor: str | None,
+        task_id: str,
+        *,
+        reason: str | None = None,
+        cascade: bool = False,
+        idempotency_key: str | None = None,
+    ) -> Cancelled:
+        why = limits.text("reason", reason, limits.REASON)
+        request = Write(
+            session_id, actor, "cancel_task", {"task_id": task_id, "reason": why, "cascade": cascade}, idempotency_key
+        )
+
+        def cancel(change: Change) -> Cancelled:
+            task = change.task(task_id)
+            if task["status"] in FINISHED:
+                raise Conflict(f"Task {task_id} is already {task['status']}.", hint="Nothing to cancel.")
+            targets = [task_id]
+            if cascade:
+                subtree = change.tx.tasks_by_ids(change.tx.subtree_ids(task_id))
+                targets += [t["id"] for t in subtree if t["status"] not in FINISHED]
+            for target in targets:
+                change.tx.finish_task(
+                    target, status="cancelled", summary=f"Cancelled: {why}" if why else "Cancelled.", now=change.now
+                )
+                change.event("task.cancelled", target, reason=why)
+            open_children = 0 if cascade else sum(
+                n for s, n in change.tx.child_status_counts(task_id).items() if s not in FINISHED
+            )
+            return {"task_id": task_id, "status": "cancelled", "cancelled": targets, "open_subtasks_left": open_children}
+
+        return self.domain.write(request, cancel)
+
+    def detail(self, task_id: str) -> TaskDetail:
+        """A task with its dependencies and artifacts, for the task resource."""
+        now = self.domain.clock()
+        with self.domain.reading() as tx:
+            task = tx.task(task_id)
+            if task is None:
+                raise NotFound(f"No task {task_id!r}.", hint=f"Use a task_id from {QUERY_TASKS}.")
+            deps = tx.dependency_ids([task_id])[task_id]
+            artifacts = tx.artifacts_of([task_id])
+        return {**task_view(task, deps, now), "artifacts": [artifact_ref(a) for a in artifacts]}
+
+
+def _insert_task(
+    change: Change, draft: TaskDraft, parent_id: str | None, dependencies: Sequence[str], field_prefix: str
+) -> str:
+    task_id = new_id("t")
+    tx = change.tx
+    tx.insert_task(
+        {
+            "id": task_id,
+            "session_id": change.session_id,
+            "seq": tx.next_task_seq(change.session_id),
+            "parent_id": parent_id,
+            "title": limits.text(field_prefix + "title", draft.title, limits.TITLE, required=True),
+            "description": limits.text(field_prefix + "description", draft.description, limits.DESCRIPTION) or "",
+            "specialist": specialists.resolve(draft.specialist, change.specialist_overrides),
+            "priority": parse_priority(draft.priority, field_prefix),
+            "status": "pending",
+            "version": 1,
+            "created_by": change.actor,
+            "created_at": change.now,
+            "updated_at": change.now,
+        }
+    )
+    tx.add_dependencies(task_id, list(dict.fromkeys(dependencies)))
+    change.event("task.created", task_id, parent_task_id=parent_id)
+    return task_id
+
+
+def _subtask_dependencies(
+    change: Change, raw: Sequence[str | int], created: list[CreatedTask], index: int
+) -> list[str]:
+    limits.count(f"subtasks[{index}].dependencies", raw, limits.DEPENDENCIES)
+    resolved: list[str] = []
+    for dependency in raw:
+        if isinstance(dependency, int) and not isinstance(dependency, bool):
+            if not 0 <= dependency < index:
+                raise InvalidInput(
+                    f"subtasks[{index}] depends on index {dependency}, which is not an earlier subtask.",
+                    hint="A subtask may depend on earlier subtasks by their 0-based index, or on task ids.",
+                )
+            resolved.append(created[dependency]["task_id"])
+        else:
+            change.task(str(dependency))
+            resolved.append(str(dependency))
+    return resolved
+
+
+def _changed_columns(change: Change, task: TaskRow, changes: TaskChanges) -> Row:
+    """The task's columns an update writes, each checked; dependencies are checked here and written apart."""
+    tx = change.tx
+    task_id = task["id"]
+    columns: Row = {}
+    if changes.title is not None:
+        columns["title"] = limits.text("title", changes.title, limits.TITLE, required=True)
+    if changes.description is not None:
+        columns["description"] = limits.text("description", changes.description, limits.DESCRIPTION) or ""
+    if changes.specialist is not None:
+        columns["specialist"] = specialists.resolve(changes.specialist, change.specialist_overrides)
+    if changes.priority is not None:
+        columns["priority"] = parse_priority(changes.priority)
+    if changes.parent_task_id is not None:
+        parent_id = changes.parent_task_id
+        change.task(parent_id)
+        if tx.is_ancestor(task_id, parent_id):
+            raise InvalidInput(
+                f"Task {parent_id} is {task_id} itself or one of its subtasks; it cannot be its parent.",
+                hint="Choose a parent outside this task's subtree.",
+            )
+        columns["parent_id"] = parent_id
+    if changes.dependencies is not None:
+        deps = list(dict.fromkeys(changes.dependencies))
+        limits.count("dependencies", deps, limits.DEPENDENCIES)
+        change.require_tasks(deps, "dependencies")
+        if task_id in deps or tx.reaches(deps, task_id):
+            raise InvalidInput(
+                f"These dependencies would make a cycle through task {task_id}.",
+                hint="A task cannot depend, directly or through others, on itself. Remove the dependency that leads back.",
+            )
+    if changes.status is not None:
+        wanted = changes.status
+        if wanted not in STATUSES:
+            raise InvalidInput(f"'status' is {wanted!r}.", hint=f"Use one of: {', '.join(STATUSES)}.")
+        if wanted != task["status"]:
+            check_update_transition(task, wanted, change.actor, change.now)
+            if task["status"] == "in_progress":
+                columns.update(RELEASED_CLAIM)
+            if wanted == "pending":
+                columns["finished_at"] = None
+            columns["status"] = wanted
+    if changes.summary is not None:
+        columns["summary"] = limits.text("summary", changes.summary, limits.SUMMARY)
+    return columns

@@ -1,0 +1,27 @@
+"""The HTTP daemon: Streamable HTTP at `/mcp`, behind the edge's checks, served by uvicorn.
+
+From the outside in: the bearer token (when one is set), the observer of
+session ends, then the SDK's Streamable HTTP app with its Host/Origin checks.
+"""
+
+from __future__ import annotations
+
+import uvicorn
+from starlette.types import ASGIApp
+
+from taskweave.server.http.bearer_auth import BearerTokenMiddleware
+from taskweave.server.http.session_end import SessionEndObserver
+from taskweave.server.http.transport_security import security_settings
+from taskweave.server.mcp_server import TaskweaveServer
+
+
+def http_app(app: TaskweaveServer, *, host: str, token: str | None) -> ASGIApp:
+    # Plain JSON answers: every client must accept them, and they cost far less than an event stream.
+    mcp_app = app.server.streamable_http_app(transport_security=security_settings(host), host=host, json_response=True)
+    edge: ASGIApp = SessionEndObserver(mcp_app, app.connection_closed)
+    return BearerTokenMiddleware(edge, token) if token else edge
+
+
+async def serve_http(app: TaskweaveServer, *, host: str, port: int, token: str | None) -> None:
+    config = uvicorn.Config(http_app(app, host=host, token=token), host=host, port=port, log_level="warning", lifespan="on")
+    await uvicorn.Server(config).serve()

@@ -1,0 +1,92 @@
+"""The resources: a session's status, each task and each artifact, by their `taskweave://` URIs."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import mcp_types as types
+from mcp.server.context import ServerRequestContext
+
+from taskweave.core import uris
+from taskweave.core.orchestrator import Orchestrator
+from taskweave.errors import NotFound, TaskweaveError
+from taskweave.server.connections import Connections, connection_key
+from taskweave.server.dispatch import RunDomain
+from taskweave.server.error_mapping import request_error
+from taskweave.server.notifications import ChangeNotifier
+
+Ctx = ServerRequestContext[Any, Any]
+
+TEMPLATES = [
+    types.ResourceTemplate(uri_template=uris.STATUS_TEMPLATE, name="session-status", mime_type="application/json"),
+    types.ResourceTemplate(uri_template=uris.TASK_TEMPLATE, name="task", mime_type="application/json"),
+    types.ResourceTemplate(uri_template=uris.ARTIFACT_TEMPLATE, name="artifact"),
+]
+
+
+class Resources:
+    def __init__(
+        self, orchestrator: Orchestrator, connections: Connections, notifier: ChangeNotifier, run_domain: RunDomain
+    ) -> None:
+        self.orchestrator = orchestrator
+        self.connections = connections
+        self.notifier = notifier
+        self.run_domain = run_domain
+
+    async def list_resources(self, ctx: Ctx, params: types.PaginatedRequestParams | None) -> types.ListResourcesResult:
+        session_id = self.connections.get(connection_key(ctx)).session_id
+        resources = []
+        if session_id:
+            resources.append(
+                types.Resource(
+                    uri=uris.status_uri(session_id),
+                    name="session-status",
+                    description="This connection's orchestration session at a glance.",
+                    mime_type="application/json",
+                )
+            )
+        return types.ListResourcesResult(resources=resources)
+
+    async def list_templates(
+        self, ctx: Ctx, params: types.PaginatedRequestParams | None
+    ) -> types.ListResourceTemplatesResult:
+        return types.ListResourceTemplatesResult(resource_templates=TEMPLATES)
+
+    async def read(self, ctx: Ctx, params: types.ReadResourceRequestParams) -> types.ReadResourceResult:
+        uri = str(params.uri)
+        try:
+            return await self._read(uri)
+        except TaskweaveError as error:
+            raise request_error(error) from None
+
+    async def _read(self, uri: str) -> types.ReadResourceResult:
+        name = uris.parse(uri)
+        if name is None:
+            raise NotFound(f"Unknown resource {uri!r}.", hint="Use a taskweave:// URI a tool returned.")
+        if name.session_id:
+            return _json(uri, await self.run_domain(self.orchestrator.sessions.status, name.session_id))
+        if name.task_id:
+            return _json(uri, await self.run_domain(self.orchestrator.tasks.detail, name.task_id))
+        assert name.artifact_id is not None
+        artifact = await self.run_domain(self.orchestrator.reports.artifact, name.artifact_id)
+        return types.ReadResourceResult(
+            contents=[types.TextResourceContents(uri=uri, text=artifact["content"], mime_type=artifact["mime_type"])]
+        )
+
+    async def subscribe(self, ctx: Ctx, params: types.SubscribeRequestParams) -> types.EmptyResult:
+        uri = str(params.uri)
+        await self.read(ctx, types.ReadResourceRequestParams(uri=uri))
+        key = connection_key(ctx) or f"anonymous:{id(ctx.session)}"
+        await self.notifier.subscribe(key, ctx.session, uri)
+        return types.EmptyResult()
+
+    async def unsubscribe(self, ctx: Ctx, params: types.UnsubscribeRequestParams) -> types.EmptyResult:
+        self.notifier.unsubscribe(connection_key(ctx) or "", str(params.uri))
+        return types.EmptyResult()
+
+
+def _json(uri: str, body: Mapping[str, Any]) -> types.ReadResourceResult:
+    text = json.dumps(body, ensure_ascii=False)
+    return types.ReadResourceResult(contents=[types.TextResourceContents(uri=uri, text=text, mime_type="application/json")])

@@ -1,0 +1,621 @@
+"""The unit of work the domain talks to, and the one catalogue of SQL behind it.
+
+Every record query lives here, once, in SQL that SQLite and PostgreSQL both
+accept; an implementation supplies only what differs: how a statement is
+executed and how a write lock is taken.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import Any, Protocol, cast
+
+from taskweave.store.records import (
+    ArtifactMeta,
+    ArtifactRow,
+    ClientRow,
+    EventRow,
+    ExpiredClaim,
+    ListedSession,
+    Row,
+    SessionRow,
+    StaleClient,
+    StoredResponse,
+    TaskRow,
+    WorkspaceRow,
+)
+from taskweave.store.schema import FINISHED_STATUSES, TABLES, TASK_COUNT_COLUMNS, TASK_STATUSES
+
+TASK_COLUMNS = (
+    "id, session_id, seq, parent_id, title, description, specialist, priority, status, summary, version, "
+    "claimed_by, claim_expires_at, claim_lease_seconds, created_by, created_at, updated_at, started_at, finished_at"
+)
+# The claim columns of a task that nobody holds.
+RELEASED_CLAIM: Row = {"claimed_by": None, "claim_expires_at": None, "claim_lease_seconds": None}
+
+
+class Cursor(Protocol):
+    """What `Transaction._execute` returns: the part of a DB-API cursor the catalogue uses."""
+
+    @property
+    def rowcount(self) -> int: ...
+
+    def fetchone(self) -> Any: ...
+
+    def fetchall(self) -> Any: ...
+
+
+def new_id(prefix: str) -> str:
+    """A random id with a readable prefix (`t_` task, `s_` session...)."""
+    return f"{prefix}_{secrets.token_hex(8)}"
+
+
+def _placeholders(values: Sequence[Any]) -> str:
+    return ", ".join("?" for _ in values)
+
+
+TASK_COUNTERS = ", ".join(TASK_COUNT_COLUMNS.values())
+PREFIXED_TASK_COLUMNS = ", ".join("t." + column.strip() for column in TASK_COLUMNS.split(","))
+
+
+def _counters(session: Row | SessionRow) -> dict[str, int]:
+    """A session row's task counters, by status."""
+    row = cast(Row, session)
+    return {status: int(row[column]) for status, column in TASK_COUNT_COLUMNS.items()}
+
+
+class Transaction(ABC):
+    """One open transaction. Statements use `?` placeholders; implementations translate."""
+
+    @abstractmethod
+    def _execute(self, sql: str, params: Sequence[Any]) -> Cursor:
+        """Run one statement; return a cursor-like object with `fetchone`, `fetchall`, `rowcount`."""
+
+    @abstractmethod
+    def lock_session(self, session_id: str) -> None:
+        """Serialize writers of one session until this transaction ends."""
+
+    @abstractmethod
+    def lock_workspace(self, workspace_id: str) -> None:
+        """Serialize writers that create sessions in one workspace."""
+
+    def announce_change(self, session_id: str) -> None:
+        """Tell other server processes, at commit, that `session_id` changed (a no-op where they poll)."""
+
+    # -- plumbing ---------------------------------------------------------
+
+    def one(self, sql: str, *params: Any) -> Row | None:
+        return cast(Row | None, self._execute(sql, params).fetchone())
+
+    def all(self, sql: str, *params: Any) -> list[Row]:
+        return cast(list[Row], self._execute(sql, params).fetchall())
+
+    def run(self, sql: str, *params: Any) -> int:
+        return self._execute(sql, params).rowcount
+
+    # -- store metadata ---------------------------------------------------
+
+    def meta(self, key: str) -> str | None:
+        row = self.one("SELECT value FROM store_meta WHERE key = ?", key)
+        return None if row is None else row["value"]
+
+    def set_meta(self, key: str, value: str) -> None:
+        if self.run("UPDATE store_meta SET value = ? WHERE key = ?", value, key) == 0:
+            self.run("INSERT INTO store_meta (key, value) VALUES (?, ?)", key, value)
+
+    # -- workspaces -------------------------------------------------------
+
+    def workspace_by_identity(self, identity: str) -> WorkspaceRow | None:
+        return cast(WorkspaceRow | None, self.one("SELECT * FROM workspaces WHERE identity = ?", identity))
+
+    def workspace(self, workspace_id: str) -> WorkspaceRow | None:
+        return cast(WorkspaceRow | None, self.one("SELECT * FROM workspaces WHERE id = ?", workspace_id))
+
+    def upsert_workspace(
+        self, identity: str, root: str, types: list[str], vcs: str | None, now: float
+    ) -> WorkspaceRow:
+        existing = self.workspace_by_identity(identity)
+        if existing is None:
+            self.run(
+                "INSERT INTO workspaces (id, identity, root, types, vcs, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (identity) DO NOTHING",
+                new_id("w"), identity, root, json.dumps(types), vcs, now, now,
+            )
+        elif (existing["root"], existing["types"], existing["vcs"]) != (root, json.dumps(types), vcs):
+            self.run(
+                "UPDATE workspaces SET root = ?, types = ?, vcs = ?, updated_at = ? WHERE id = ?",
+                root, json.dumps(types), vcs, now, existing["id"],
+            )
+        row = self.workspace_by_identity(identity)
+        assert row is not None
+        return row
+
+    # -- sessions ---------------------------------------------------------
+
+    def session(self, session_id: str) -> SessionRow | None:
+        return cast(SessionRow | None, self.one("SELECT * FROM sessions WHERE id = ?", session_id))
+
+    def active_session(self, workspace_id: str, name: str | None) -> SessionRow | None:
+        if name is None:
+            row = self.one(
+                "SELECT * FROM sessions WHERE workspace_id = ? AND status = 'active' "
+                "ORDER BY last_activity_at DESC, id LIMIT 1",
+                workspace_id,
+            )
+        else:
+            row = self.one(
+                "SELECT * FROM sessions WHERE workspace_id = ? AND name = ? AND status = 'active'", workspace_id, name
+            )
+        return cast(SessionRow | None, row)
+
+    def session_names(self, workspace_id: str) -> set[str]:
+        return {r["name"] for r in self.all("SELECT name FROM sessions WHERE workspace_id = ?", workspace_id)}
+
+    def insert_session(self, workspace_id: str, name: str, metadata: dict[str, Any], now: float) -> SessionRow:
+        session_id = new_id("s")
+        self.run(
+            "INSERT INTO sessions (id, workspace_id, name, status, metadata, created_at, last_activity_at) "
+            "VALUES (?, ?, ?, 'active', ?, ?, ?)",
+            session_id, workspace_id, name, json.dumps(metadata), now, now,
+        )
+        row = self.session(session_id)
+        assert row is not None
+        return row
+
+    def set_session_status(self, session_id: str, status: str, now: float) -> None:
+        self.run(
+            "UPDATE sessions SET status = ?, ended_at = ?, last_activity_at = ? WHERE id = ?",
+            status, now if status == "ended" else None, now, session_id,
+        )
+
+    def set_session_metadata(self, session_id: str, metadata: dict[str, Any]) -> None:
+        self.run("UPDATE sessions SET metadata = ? WHERE id = ?", json.dumps(metadata), session_id)
+
+    def sessions(self, workspace_id: str | None, limit: int) -> list[ListedSession]:
+        where = "WHERE s.workspace_id = ?" if workspace_id else ""
+        params: tuple[Any, ...] = (workspace_id,) if workspace_id else ()
+        rows = self.all(
+            f"SELECT s.*, w.root AS workspace_root FROM sessions s JOIN workspaces w ON w.id = s.workspace_id "
+            f"{where} ORDER BY s.last_activity_at DESC, s.id LIMIT ?",
+            *params, limit,
+        )
+        return cast(list[ListedSession], rows)
+
+    def next_task_seq(self, session_id: str) -> int:
+        row = self.one("UPDATE sessions SET task_seq = task_seq + 1 WHERE id = ? RETURNING task_seq", session_id)
+        assert row is not None
+        return int(row["task_seq"])
+
+    # -- clients ----------------------------------------------------------
+
+    def client(self, client_id: str) -> ClientRow | None:
+        return cast(ClientRow | None, self.one("SELECT * FROM clients WHERE id = ?", client_id))
+
+    def insert_client(self, session_id: str, info: Row, now: float) -> ClientRow:
+        client_id = new_id("c")
+        self.run(
+            "INSERT INTO clients (id, session_id, name, version, transport, pid, host, worktree, state, "
+            "first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'connected', ?, ?)",
+            client_id, session_id, info["name"], info["version"], info["transport"], info.get("pid"),
+            info["host"], info.get("worktree"), now, now,
+        )
+        row = self.client(client_id)
+        assert row is not None
+        return row
+
+    def touch_client(self, client_id: str, session_id: str, now: float) -> None:
+        """Record activity: the client is connected, bound to `session_id`, and each claim it holds
+        is renewed for its own lease length once half of that lease has passed (so a busy client
+        does not rewrite its claims on every call)."""
+        self.run(
+            "UPDATE clients SET last_seen = ?, state = 'connected', session_id = ? WHERE id = ?",
+            now, session_id, client_id,
+        )
+        self.run(
+            "UPDATE tasks SET claim_expires_at = ? + claim_lease_seconds WHERE claimed_by = ? "
+            "AND status = 'in_progress' AND claim_expires_at < ? + claim_lease_seconds / 2",
+            now, client_id, now,
+        )
+
+    def set_client_state(self, client_id: str, state: str) -> bool:
+        return self.run("UPDATE clients SET state = ? WHERE id = ? AND state <> ?", state, client_id, state) == 1
+
+    def stale_clients(self, seen_before: float, limit: int) -> list[StaleClient]:
+        """Clients not yet marked expired whose last sign of life is older than `seen_before`."""
+        rows = self.all(
+            "SELECT id, session_id, name FROM clients WHERE state IN ('connected', 'disconnected') "
+            "AND last_seen < ? ORDER BY session_id, id LIMIT ?",
+            seen_before, limit,
+        )
+        return cast(list[StaleClient], rows)
+
+    def clients(self, session_id: str, limit: int = 50) -> list[ClientRow]:
+        rows = self.all(
+            "SELECT * FROM clients WHERE session_id = ? ORDER BY last_seen DESC, id LIMIT ?", session_id, limit
+        )
+        return cast(list[ClientRow], rows)
+
+    def connected_client_count(self, session_id: str, since: float) -> int:
+        row = self.one(
+            "SELECT COUNT(*) AS n FROM clients WHERE session_id = ? AND state = 'connected' AND last_seen >= ?",
+            session_id, since,
+        )
+        return int(row["n"]) if row else 0
+
+    # -- tasks ------------------------------------------------------------
+
+    def task(self, task_id: str) -> TaskRow | None:
+        return cast(TaskRow | None, self.one(f"SELECT {TASK_COLUMNS} FROM tasks WHERE id = ?", task_id))
+
+    def tasks_by_ids(self, task_ids: Sequence[str]) -> list[TaskRow]:
+        if not task_ids:
+            return []
+        rows = self.all(
+            f"SELECT {TASK_COLUMNS} FROM tasks WHERE id IN ({_placeholders(task_ids)}) ORDER BY seq",
+            *task_ids,
+        )
+        return cast(list[TaskRow], rows)
+
+    def insert_task(self, fields: Row) -> None:
+        columns = ", ".join(fields)
+        self.run(f"INSERT INTO tasks ({columns}) VALUES ({_placeholders(list(fields))})", *fields.values())
+        self._count_status_change(fields["session_id"], None, fields["status"])
+
+    def update_task(self, task_id: str, fields: Row, *, expected_version: int | None = None) -> bool:
+        """Apply `fields` and bump the version; False when `expected_version` no longer matches."""
+        before = self._task_status(task_id) if "status" in fields else None
+        assignments = ", ".join(f"{name} = ?" for name in fields)
+        sql = f"UPDATE tasks SET {assignments}, version = version + 1 WHERE id = ?"
+        params: list[Any] = [*fields.values(), task_id]
+        if expected_version is not None:
+            sql += " AND version = ?"
+            params.append(expected_version)
+        updated = self.run(sql, *params) == 1
+        if updated and before is not None:
+            self._count_status_change(before["session_id"], before["status"], fields["status"])
+        return updated
+
+    def finish_task(self, task_id: str, *, status: str, summary: str, now: float) -> None:
+        """Give the task its final (or blocked) status and summary, and release its claim."""
+        self.update_task(
+            task_id,
+            {
+                "status": status,
+                "summary": summary,
+                **RELEASED_CLAIM,
+                "updated_at": now,
+                "finished_at": now if status in FINISHED_STATUSES else None,
+            },
+        )
+
+    def claim_task(self, task_id: str, client_id: str, now: float, lease_seconds: float) -> bool:
+        """Take the lease when nobody else holds a live one; exactly one concurrent caller wins."""
+        before = self._task_status(task_id)
+        claimed = self.run(
+            "UPDATE tasks SET claimed_by = ?, claim_expires_at = ?, claim_lease_seconds = ?, "
+            "status = 'in_progress', started_at = COALESCE(started_at, ?), updated_at = ?, version = version + 1 "
+            "WHERE id = ? AND status IN ('pending', 'blocked', 'in_progress') "
+            "AND (claimed_by IS NULL OR claimed_by = ? OR claim_expires_at < ?)",
+            client_id, now + lease_seconds, lease_seconds, now, now, task_id, client_id, now,
+        ) == 1
+        if claimed and before is not None:
+            self._count_status_change(before["session_id"], before["status"], "in_progress")
+        return claimed
+
+    def expired_claims(self, now: float, limit: int) -> list[ExpiredClaim]:
+        rows = self.all(
+            "SELECT id, session_id, claimed_by FROM tasks WHERE status = 'in_progress' AND claim_expires_at < ? "
+            "ORDER BY session_id, id LIMIT ?",
+            now, limit,
+        )
+        return cast(list[ExpiredClaim], rows)
+
+    def release_expired_claim(self, task_id: str, holder: str, now: float) -> bool:
+        """Put a task whose lease lapsed back to pending; False if it was renewed or taken meanwhile."""
+        before = self._task_status(task_id)
+        released = self.run(
+            "UPDATE tasks SET status = 'pending', claimed_by = NULL, claim_expires_at = NULL, "
+            "claim_lease_seconds = NULL, updated_at = ?, version = version + 1 "
+            "WHERE id = ? AND status = 'in_progress' AND claimed_by = ? AND claim_expires_at < ?",
+            now, task_id, holder, now,
+        ) == 1
+        if released and before is not None:
+            self._count_status_change(before["session_id"], "in_progress", "pending")
+        return released
+
+    def _task_status(self, task_id: str) -> Row | None:
+        return self.one("SELECT session_id, status FROM tasks WHERE id = ?", task_id)
+
+    def _count_status_change(self, session_id: str, left: str | None, entered: str) -> None:
+        """Keep the session's per-status task counters in step with a task's move from `left` to `entered`.
+
+        Every writer of a session holds its lock, so the status read before the change is still
+        the one the change replaced.
+        """
+        if left == entered:
+            return
+        changes = [f"{TASK_COUNT_COLUMNS[entered]} = {TASK_COUNT_COLUMNS[entered]} + 1"]
+        if left is not None:
+            changes.append(f"{TASK_COUNT_COLUMNS[left]} = {TASK_COUNT_COLUMNS[left]} - 1")
+        self.run(f"UPDATE sessions SET {', '.join(changes)} WHERE id = ?", session_id)
+
+    def dependencies(self, task_id: str) -> list[TaskRow]:
+        rows = self.all(
+            f"SELECT {PREFIXED_TASK_COLUMNS} FROM task_dependencies d "
+            "JOIN tasks t ON t.id = d.depends_on WHERE d.task_id = ? ORDER BY t.seq",
+            task_id,
+        )
+        return cast(list[TaskRow], rows)
+
+    def dependency_ids(self, task_ids: Sequence[str]) -> dict[str, list[str]]:
+        result: dict[str, list[str]] = {task_id: [] for task_id in task_ids}
+        if task_ids:
+            for row in self.all(
+                f"SELECT task_id, depends_on FROM task_dependencies WHERE task_id IN ({_placeholders(task_ids)})",
+                *task_ids,
+            ):
+                result[row["task_id"]].append(row["depends_on"])
+        return result
+
+    def add_dependencies(self, task_id: str, depends_on: Sequence[str]) -> None:
+        for dependency in depends_on:
+            self.run("INSERT INTO task_dependencies (task_id, depends_on) VALUES (?, ?)", task_id, dependency)
+
+    def replace_dependencies(self, task_id: str, depends_on: Sequence[str]) -> None:
+        self.run("DELETE FROM task_dependencies WHERE task_id = ?", task_id)
+        self.add_dependencies(task_id, depends_on)
+
+    def reaches(self, start_ids: Sequence[str], target_id: str) -> bool:
+        """True when `target_id` is reachable from any of `start_ids` along dependency edges."""
+        if not start_ids:
+            return False
+        row = self.one(
+            "WITH RECURSIVE reach(id) AS ("
+            f" SELECT depends_on FROM task_dependencies WHERE task_id IN ({_placeholders(start_ids)})"
+            " UNION SELECT d.depends_on FROM task_dependencies d JOIN reach r ON d.task_id = r.id"
+            ") SELECT 1 AS hit FROM reach WHERE id = ? LIMIT 1",
+            *start_ids, target_id,
+        )
+        return row is not None or target_id in start_ids
+
+    def is_ancestor(self, candidate_id: str, task_id: str) -> bool:
+        """True when `candidate_id` is `task_id` itself or one of its ancestors."""
+        row = self.one(
+            "WITH RECURSIVE up(id, parent_id) AS ("
+            " SELECT id, parent_id FROM tasks WHERE id = ?"
+            " UNION SELECT t.id, t.parent_id FROM tasks t JOIN up ON t.id = up.parent_id"
+            ") SELECT 1 AS hit FROM up WHERE id = ? LIMIT 1",
+            task_id, candidate_id,
+        )
+        return row is not None
+
+    def subtree_ids(self, task_id: str) -> list[str]:
+        rows = self.all(
+            "WITH RECURSIVE down(id) AS ("
+            " SELECT id FROM tasks WHERE parent_id = ?"
+            " UNION SELECT t.id FROM tasks t JOIN down ON t.parent_id = down.id"
+            ") SELECT id FROM down",
+            task_id,
+        )
+        return [r["id"] for r in rows]
+
+    def subtree_status_counts(self, task_id: str) -> dict[str, int]:
+        rows = self.all(
+            "WITH RECURSIVE down(id) AS ("
+            " SELECT id FROM tasks WHERE parent_id = ?"
+            " UNION SELECT t.id FROM tasks t JOIN down ON t.parent_id = down.id"
+            ") SELECT t.status, COUNT(*) AS n FROM tasks t JOIN down ON t.id = down.id GROUP BY t.status",
+            task_id,
+        )
+        return {r["status"]: int(r["n"]) for r in rows}
+
+    def status_counts(self, session_id: str) -> dict[str, int]:
+        row = self.one(f"SELECT {TASK_COUNTERS} FROM sessions WHERE id = ?", session_id)
+        return _counters(row) if row else {}
+
+    def child_status_counts(self, parent_id: str) -> dict[str, int]:
+        rows = self.all("SELECT status, COUNT(*) AS n FROM tasks WHERE parent_id = ? GROUP BY status", parent_id)
+        return {r["status"]: int(r["n"]) for r in rows}
+
+    def tasks_with_status(self, session_id: str, status: str, limit: int) -> list[TaskRow]:
+        rows = self.all(
+            f"SELECT {TASK_COLUMNS} FROM tasks WHERE session_id = ? AND status = ? "
+            "ORDER BY priority DESC, seq LIMIT ?",
+            session_id, status, limit,
+        )
+        return cast(list[TaskRow], rows)
+
+    def ready_tasks(
+        self, session_id: str, limit: int, parent_id: str | None = None, specialist: str | None = None
+    ) -> list[TaskRow]:
+        """Pending tasks whose dependencies are all completed and that nobody holds, best first."""
+        # A parent's subtasks are found through the parent index; a session-wide search through the status index.
+        scope, params = ("t.parent_id = ?", [parent_id]) if parent_id else ("t.session_id = ?", [session_id])
+        if specialist:
+            scope += " AND t.specialist = ?"
+            params.append(specialist)
+        rows = self.all(
+            f"SELECT {PREFIXED_TASK_COLUMNS} FROM tasks t "
+            f"WHERE {scope} AND t.status = 'pending' "
+            "AND NOT EXISTS (SELECT 1 FROM task_dependencies d JOIN tasks dep ON dep.id = d.depends_on "
+            "WHERE d.task_id = t.id AND dep.status <> 'completed') "
+            "ORDER BY t.priority DESC, t.seq LIMIT ?",
+            *params, limit,
+        )
+        return cast(list[TaskRow], rows)
+
+    def recently_updated(self, session_id: str, limit: int, include_finished: bool) -> list[TaskRow]:
+        finished = "" if include_finished else "AND status IN ('pending', 'in_progress', 'blocked', 'failed') "
+        rows = self.all(
+            f"SELECT {TASK_COLUMNS} FROM tasks WHERE session_id = ? {finished}ORDER BY updated_at DESC, seq DESC LIMIT ?",
+            session_id, limit,
+        )
+        return cast(list[TaskRow], rows)
+
+    def query_tasks(
+        self,
+        session_id: str,
+        *,
+        statuses: Sequence[str] = (),
+        specialist: str | None = None,
+        parent_id: str | None = None,
+        text: str | None = None,
+        limit: int,
+        offset: int,
+    ) -> tuple[list[TaskRow], int]:
+        clauses = ["session_id = ?"]
+        params: list[Any] = [session_id]
+        if statuses:
+            clauses.append(f"status IN ({_placeholders(statuses)})")
+            params.extend(statuses)
+        if specialist:
+            clauses.append("specialist = ?")
+            params.append(specialist)
+        if parent_id:
+            clauses.append("parent_id = ?")
+            params.append(parent_id)
+        if text:
+            like = "LIKE ? ESCAPE '!'"
+            clauses.append(
+                f"(LOWER(title) {like} OR LOWER(description) {like} OR LOWER(COALESCE(summary, '')) {like})"
+            )
+            pattern = "%" + text.lower().replace("!", "!!").replace("%", "!%").replace("_", "!_") + "%"
+            params.extend([pattern] * 3)
+        where = " AND ".join(clauses)
+        rows = cast(list[TaskRow], self.all(
+            f"SELECT {TASK_COLUMNS} FROM tasks WHERE {where} ORDER BY seq LIMIT ? OFFSET ?", *params, limit, offset
+        ))
+        if specialist or parent_id or text:
+            return rows, self._count(f"SELECT COUNT(*) AS n FROM tasks WHERE {where}", *params)
+        counts = self.status_counts(session_id)
+        return rows, sum(counts.get(status, 0) for status in set(statuses or TASK_STATUSES))
+
+    def session_tasks(self, session_id: str, limit: int) -> list[TaskRow]:
+        rows = self.all(f"SELECT {TASK_COLUMNS} FROM tasks WHERE session_id = ? ORDER BY seq LIMIT ?", session_id, limit)
+        return cast(list[TaskRow], rows)
+
+    # -- artifacts --------------------------------------------------------
+
+    def insert_artifact(
+        self,
+        session_id: str,
+        task_id: str | None,
+        kind: str,
+        name: str,
+        mime_type: str,
+        content: str,
+        created_by: str | None,
+        now: float,
+    ) -> str:
+        artifact_id = new_id("a")
+        self.run(
+            "INSERT INTO artifacts (id, session_id, task_id, kind, name, mime_type, content, size, created_by, "
+            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            artifact_id, session_id, task_id, kind, name, mime_type, content, len(content.encode()), created_by, now,
+        )
+        return artifact_id
+
+    def artifact(self, artifact_id: str) -> ArtifactRow | None:
+        return cast(ArtifactRow | None, self.one("SELECT * FROM artifacts WHERE id = ?", artifact_id))
+
+    def artifacts_of(self, task_ids: Sequence[str]) -> list[ArtifactMeta]:
+        if not task_ids:
+            return []
+        rows = self.all(
+            "SELECT id, session_id, task_id, kind, name, mime_type, size, created_at FROM artifacts "
+            f"WHERE task_id IN ({_placeholders(task_ids)}) ORDER BY created_at, id",
+            *task_ids,
+        )
+        return cast(list[ArtifactMeta], rows)
+
+    # -- events -----------------------------------------------------------
+
+    def append_event(
+        self, session_id: str, kind: str, actor: str | None, now: float, task_id: str | None = None, **data: Any
+    ) -> int:
+        row = self.one(
+            "UPDATE sessions SET last_event_seq = last_event_seq + 1, last_activity_at = ? WHERE id = ? "
+            "RETURNING last_event_seq",
+            now, session_id,
+        )
+        assert row is not None
+        seq = int(row["last_event_seq"])
+        self.run(
+            "INSERT INTO events (session_id, seq, at, actor, kind, task_id, data) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            session_id, seq, now, actor, kind, task_id, json.dumps(data, separators=(",", ":")),
+        )
+        self.announce_change(session_id)
+        return seq
+
+    def events_since(self, session_id: str, since: int, limit: int) -> list[EventRow]:
+        rows = self.all(
+            "SELECT seq, at, actor, kind, task_id, data FROM events WHERE session_id = ? AND seq > ? "
+            "ORDER BY seq LIMIT ?",
+            session_id, since, limit,
+        )
+        return cast(list[EventRow], rows)
+
+    # -- consistency ------------------------------------------------------
+
+    def _count(self, sql: str, *params: Any) -> int:
+        row = self.one(sql, *params)
+        return int(row["n"]) if row else 0
+
+    def row_counts(self) -> dict[str, int]:
+        return {table: self._count(f"SELECT COUNT(*) AS n FROM {table}") for table in TABLES}
+
+    def consistency_problems(self) -> list[str]:
+        """Logical invariants every store must keep, checked in plain words."""
+        problems: list[str] = []
+        for row in self.all(
+            "SELECT s.id, s.last_event_seq, COUNT(e.seq) AS n, COALESCE(MAX(e.seq), 0) AS top "
+            "FROM sessions s LEFT JOIN events e ON e.session_id = s.id GROUP BY s.id, s.last_event_seq"
+        ):
+            if not (row["n"] == row["top"] == row["last_event_seq"]):
+                problems.append(
+                    f"session {row['id']}: the event log has {row['n']} events numbered up to {row['top']}, "
+                    f"but the session counts {row['last_event_seq']}"
+                )
+        claimed_wrongly = self._count(
+            "SELECT COUNT(*) AS n FROM tasks WHERE (status = 'in_progress') <> (claimed_by IS NOT NULL)"
+        )
+        if claimed_wrongly:
+            problems.append(f"{claimed_wrongly} task(s) whose claim does not match their status")
+        unknown = self._count(
+            f"SELECT COUNT(*) AS n FROM tasks WHERE status NOT IN ({_placeholders(TASK_STATUSES)})", *TASK_STATUSES
+        )
+        if unknown:
+            problems.append(f"{unknown} task(s) with an unknown status")
+        counted = {(r["session_id"], r["status"]): int(r["n"]) for r in self.all(
+            "SELECT session_id, status, COUNT(*) AS n FROM tasks GROUP BY session_id, status"
+        )}
+        for session in self.all(f"SELECT id, {TASK_COUNTERS} FROM sessions"):
+            wrong = [
+                f"{status} {n} (has {counted.get((session['id'], status), 0)})"
+                for status, n in _counters(session).items()
+                if n != counted.get((session["id"], status), 0)
+            ]
+            if wrong:
+                problems.append(f"session {session['id']}: task counters out of step: {', '.join(wrong)}")
+        return problems
+
+    # -- idempotency ------------------------------------------------------
+
+    def idempotent_response(self, session_id: str, key: str) -> StoredResponse | None:
+        row = self.one(
+            "SELECT tool, request_hash, response FROM idempotency_keys WHERE session_id = ? AND key = ?",
+            session_id, key,
+        )
+        return cast(StoredResponse | None, row)
+
+    def remember_response(
+        self, session_id: str, key: str, tool: str, request_hash: str, response: str, now: float
+    ) -> None:
+        self.run(
+            "INSERT INTO idempotency_keys (session_id, key, tool, request_hash, response, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            session_id, key, tool, request_hash, response, now,
+        )

@@ -1,0 +1,273 @@
+"""The domain layer on a real store (SQLite and PostgreSQL), without any transport."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from taskweave.core.orchestrator import Orchestrator
+from taskweave.core.tasks import TaskChanges
+from taskweave.errors import Conflict, InvalidInput, NotFound
+from taskweave.workspace import Detection
+from tests.support import Clock, agent, draft
+
+
+def start(orchestrator: Orchestrator, workspace: Detection, name: str = "planner", **kwargs) -> tuple[str, str]:
+    result = orchestrator.sessions.initialize(workspace, client=agent(name), **kwargs)
+    return result["session_id"], result["client_id"]
+
+
+def test_initialize_attaches_instead_of_forking(orchestrator: Orchestrator, workspace: Detection) -> None:
+    first = orchestrator.sessions.initialize(workspace, client=agent("a"))
+    second = orchestrator.sessions.initialize(workspace, client=agent("b"))
+    assert first["attached"] is False and second["attached"] is True
+    assert first["session_id"] == second["session_id"]
+    assert first["client_id"] != second["client_id"]
+    assert first["workspace"]["root"] == workspace.root
+
+    other = orchestrator.sessions.initialize(workspace, client=agent("c"), new_session=True)
+    assert other["session_id"] != first["session_id"] and other["attached"] is False
+    named = orchestrator.sessions.initialize(workspace, client=agent("d"), session_name=other["session_name"])
+    assert named["session_id"] == other["session_id"]
+    with pytest.raises(Conflict, match="already exists"):
+        orchestrator.sessions.initialize(workspace, client=agent("e"), session_name="main", new_session=True)
+
+
+def test_client_id_gets_identity_and_claims_back(orchestrator: Orchestrator, workspace: Detection) -> None:
+    session_id, client_id = start(orchestrator, workspace)
+    task_id = orchestrator.tasks.plan(session_id, client_id, draft("t", "d"))["task_id"]
+    orchestrator.work.execute(session_id, client_id, task_id)
+    again = orchestrator.sessions.initialize(workspace, client=agent("planner"), client_id=client_id)
+    assert again["client_id"] == client_id
+    assert again["your_claims"] == [task_id]
+    with pytest.raises(NotFound, match="Unknown client_id"):
+        orchestrator.sessions.initialize(workspace, client=agent("x"), client_id="c_missing")
+
+
+def test_plan_execute_complete_synthesize(orchestrator: Orchestrator, workspace: Detection) -> None:
+    session_id, client_id = start(orchestrator, workspace)
+    plan = orchestrator.tasks.plan(session_id, client_id, draft("Add login", "Users log in with email"), subtasks=[draft("Design", specialist="architect"), draft("Build", dependencies=[0], priority="high"), draft("Test", specialist="tester", dependencies=[1])])
+    design, build, test = (s["task_id"] for s in plan["subtasks"])
+    assert plan["ready"] == [design]
+
+    with pytest.raises(Conflict, match="unfinished dependenc"):
+        orchestrator.work.execute(session_id, client_id, build)
+
+    work = orchestrator.work.execute(session_id, client_id, design)
+    assert work["specialist"]["name"] == "architect" and "Design" in work["specialist"]["instructions"]
+    assert work["claim"]["client_id"] == client_id
+    done = orchestrator.work.complete(
+        session_id, client_id, design, summary="Session tokens", detailed_work="# Design\n" + "x" * 5000
+    )
+    assert done["artifacts"][0]["kind"] == "detailed_work"
+    assert "x" * 100 not in json.dumps(done)
+    assert done["parent_progress"]["counts"]["completed"] == 1
+    assert done["next_recommended_task"]["task_id"] == build
+
+    work = orchestrator.work.execute(session_id, client_id, build)
+    assert work["dependencies"][0]["summary"] == "Session tokens"
+    assert work["dependencies"][0]["artifacts"][0]["uri"].startswith("taskweave://artifacts/")
+    orchestrator.work.complete(session_id, client_id, build, summary="Built", status="failed")
+    orchestrator.tasks.cancel(session_id, client_id, test, reason="build failed")
+
+    synthesis = orchestrator.reports.synthesize(session_id, client_id, parent_task_id=plan["task_id"])
+    report = synthesis["report"]
+    assert "### architect" in report and "Session tokens" in report
+    assert "## Failed" in report and "Built" in report
+    assert synthesis["progress"]["counts"] == {
+        "pending": 0, "in_progress": 0, "blocked": 0, "completed": 1, "failed": 1, "cancelled": 1,
+    }
+    stored = orchestrator.reports.artifact(synthesis["artifact"]["artifact_id"])
+    assert stored["content"] == report and stored["task_id"] == plan["task_id"]
+
+    whole = orchestrator.reports.synthesize(session_id, client_id)
+    assert "Add login" in whole["report"]
+
+
+def test_claims_are_exclusive_and_lapse(orchestrator: Orchestrator, workspace: Detection, clock: Clock) -> None:
+    session_id, alice = start(orchestrator, workspace, "alice")
+    _, bob = start(orchestrator, workspace, "bob")
+    task_id = orchestrator.tasks.plan(session_id, alice, draft("t", ""))["task_id"]
+    orchestrator.work.execute(session_id, alice, task_id, lease_seconds=60)
+    with pytest.raises(Conflict, match="claimed by client"):
+        orchestrator.work.execute(session_id, bob, task_id)
+    with pytest.raises(Conflict, match="not by you"):
+        orchestrator.work.complete(session_id, bob, task_id, summary="mine")
+
+    clock.advance(61)
+    taken = orchestrator.work.execute(session_id, bob, task_id)
+    assert taken["claim"]["client_id"] == bob
+    with pytest.raises(Conflict, match="not by you"):
+        orchestrator.work.complete(session_id, alice, task_id, summary="late")
+    events = orchestrator.sessions.status(session_id, since=0)["events"]
+    assert [e["kind"] for e in events if e.get("task_id") == task_id][-2:] == ["claim.expired", "task.claimed"]
+
+
+def test_events_are_gap_free_and_cover_every_change(orchestrator: Orchestrator, workspace: Detection) -> None:
+    session_id, client_id = start(orchestrator, workspace)
+    task_id = orchestrator.tasks.plan(session_id, client_id, draft("t", "d"))["task_id"]
+    orchestrator.tasks.update(session_id, client_id, task_id, TaskChanges(priority="high"))
+    orchestrator.work.execute(session_id, client_id, task_id)
+    orchestrator.work.complete(session_id, client_id, task_id, summary="ok")
+    status = orchestrator.sessions.status(session_id, since=0)
+    seqs = [e["seq"] for e in status["events"]]
+    assert seqs == list(range(1, status["last_event_seq"] + 1))
+    kinds = [e["kind"] for e in status["events"]]
+    assert kinds == ["session.created", "client.registered", "task.created", "task.updated", "task.claimed", "task.completed"]
+    assert all(e["actor"] == client_id for e in status["events"][2:])
+    later = orchestrator.sessions.status(session_id, since=seqs[-2])["events"]
+    assert [e["kind"] for e in later] == ["task.completed"]
+
+
+def test_dependency_cycles_and_parent_loops_are_refused(orchestrator: Orchestrator, workspace: Detection) -> None:
+    session_id, client_id = start(orchestrator, workspace)
+    a = orchestrator.tasks.plan(session_id, client_id, draft("a", ""))["task_id"]
+    b = orchestrator.tasks.plan(session_id, client_id, draft("b", "", dependencies=[a]))["task_id"]
+    c = orchestrator.tasks.plan(session_id, client_id, draft("c", "", dependencies=[b]), parent_task_id=a)["task_id"]
+    before = orchestrator.sessions.status(session_id)["last_event_seq"]
+    with pytest.raises(InvalidInput, match="cycle"):
+        orchestrator.tasks.update(session_id, client_id, a, TaskChanges(dependencies=[c]))
+    with pytest.raises(InvalidInput, match="cycle"):
+        orchestrator.tasks.update(session_id, client_id, a, TaskChanges(dependencies=[a]))
+    with pytest.raises(InvalidInput, match="cannot be its parent"):
+        orchestrator.tasks.update(session_id, client_id, a, TaskChanges(parent_task_id=c))
+    assert orchestrator.sessions.status(session_id)["last_event_seq"] == before
+    assert orchestrator.tasks.detail(a)["dependencies"] == []
+
+
+def test_expected_version_rejects_stale_writes(orchestrator: Orchestrator, workspace: Detection) -> None:
+    session_id, client_id = start(orchestrator, workspace)
+    task_id = orchestrator.tasks.plan(session_id, client_id, draft("t", ""))["task_id"]
+    updated = orchestrator.tasks.update(session_id, client_id, task_id, TaskChanges(title="t2"), expected_version=1)
+    assert updated["version"] == 2 and updated["title"] == "t2"
+    with pytest.raises(Conflict) as stale:
+        orchestrator.tasks.update(session_id, client_id, task_id, TaskChanges(title="t3"), expected_version=1)
+    assert stale.value.details["current_version"] == 2
+    assert orchestrator.tasks.detail(task_id)["title"] == "t2"
+
+
+def test_status_transitions(orchestrator: Orchestrator, workspace: Detection) -> None:
+    session_id, client_id = start(orchestrator, workspace)
+    task_id = orchestrator.tasks.plan(session_id, client_id, draft("t", ""))["task_id"]
+    with pytest.raises(Conflict, match="cannot go from pending to completed") as refused:
+        orchestrator.tasks.update(session_id, client_id, task_id, TaskChanges(status="completed"))
+    assert "orchestrator_complete_task" in refused.value.hint
+    with pytest.raises(Conflict, match="not claimed"):
+        orchestrator.work.complete(session_id, client_id, task_id, summary="x")
+    orchestrator.work.execute(session_id, client_id, task_id)
+    orchestrator.work.complete(session_id, client_id, task_id, summary="x")
+    with pytest.raises(Conflict, match="completed"):
+        orchestrator.work.execute(session_id, client_id, task_id)
+    with pytest.raises(Conflict, match="cannot go from completed"):
+        orchestrator.tasks.update(session_id, client_id, task_id, TaskChanges(status="pending"))
+
+
+def test_idempotency_keys(orchestrator: Orchestrator, workspace: Detection) -> None:
+    session_id, client_id = start(orchestrator, workspace)
+    first = orchestrator.tasks.plan(session_id, client_id, draft("t", "d"), idempotency_key="k1")
+    again = orchestrator.tasks.plan(session_id, client_id, draft("t", "d"), idempotency_key="k1")
+    assert again["task_id"] == first["task_id"] and again["replayed"] is True
+    with pytest.raises(Conflict, match="different request"):
+        orchestrator.tasks.plan(session_id, client_id, draft("other", "d"), idempotency_key="k1")
+    assert orchestrator.tasks.query(session_id)["total"] == 1
+
+    claimed = orchestrator.work.execute(session_id, client_id, idempotency_key="claim-1")
+    retried = orchestrator.work.execute(session_id, client_id, idempotency_key="claim-1")
+    assert retried["task"]["task_id"] == claimed["task"]["task_id"] and retried["replayed"] is True
+    orchestrator.work.complete(session_id, client_id, first["task_id"], summary="done")
+    report = orchestrator.reports.synthesize(session_id, client_id, idempotency_key="report-1")
+    again = orchestrator.reports.synthesize(session_id, client_id, idempotency_key="report-1")
+    assert again["artifact"] == report["artifact"] and again["replayed"] is True
+    with pytest.raises(Conflict, match="different request"):
+        orchestrator.reports.synthesize(session_id, client_id, parent_task_id=first["task_id"], idempotency_key="report-1")
+
+
+def test_query_filters_and_pages(orchestrator: Orchestrator, workspace: Detection) -> None:
+    session_id, client_id = start(orchestrator, workspace)
+    parent = orchestrator.tasks.plan(session_id, client_id, draft("parent", ""), subtasks=[draft(f"sub {i}", specialist="tester" if i % 2 else "implementer") for i in range(7)])
+    assert orchestrator.tasks.query(session_id)["total"] == 8
+    testers = orchestrator.tasks.query(session_id, specialist="tester")
+    assert testers["total"] == 3 and {t["specialist"] for t in testers["tasks"]} == {"tester"}
+    page = orchestrator.tasks.query(session_id, parent_task_id=parent["task_id"], limit=5, offset=5)
+    assert page["total"] == 7 and len(page["tasks"]) == 2 and page["has_more"] is False
+    assert orchestrator.tasks.query(session_id, text="SUB 3")["total"] == 1
+    assert orchestrator.tasks.query(session_id, text="100%")["total"] == 0
+    assert orchestrator.tasks.query(session_id, status=["in_progress"])["total"] == 0
+
+
+def test_specialists_come_from_workspace_config(orchestrator: Orchestrator, project, tmp_path) -> None:
+    from taskweave.workspace import detect_workspace
+
+    (project / ".taskweave.toml").write_text(
+        '[specialists.tester]\ninstructions = "Use hypothesis."\n[specialists.security]\ninstructions = "Threat model first."\n'
+    )
+    workspace = detect_workspace(str(project))
+    session_id, client_id = start(orchestrator, workspace)
+    plan = orchestrator.tasks.plan(session_id, client_id, draft("p", ""), subtasks=[draft("a", specialist="tester"), draft("b", specialist="Security")])
+    tester, security = (s["task_id"] for s in plan["subtasks"])
+    assert orchestrator.work.execute(session_id, client_id, tester)["specialist"]["instructions"] == "Use hypothesis."
+    assert orchestrator.work.execute(session_id, client_id, security)["specialist"]["name"] == "security"
+    with pytest.raises(InvalidInput, match="Unknown specialist"):
+        orchestrator.tasks.plan(session_id, client_id, draft("x", "", specialist="wizard"))
+
+
+def test_bad_input_changes_nothing(orchestrator: Orchestrator, workspace: Detection) -> None:
+    session_id, client_id = start(orchestrator, workspace)
+    before = orchestrator.sessions.status(session_id)["last_event_seq"]
+    cases = [
+        (InvalidInput, lambda: orchestrator.tasks.plan(session_id, client_id, draft("  ", ""))),
+        (InvalidInput, lambda: orchestrator.tasks.plan(session_id, client_id, draft("x" * 201, ""))),
+        (InvalidInput, lambda: orchestrator.tasks.plan(session_id, client_id, draft("p", ""), subtasks=[draft("a"), draft("b", dependencies=[1])])),
+        (InvalidInput, lambda: orchestrator.tasks.plan(session_id, client_id, draft("p", ""), subtasks=[draft("a"), draft("")])),
+        (NotFound, lambda: orchestrator.tasks.plan(session_id, client_id, draft("p", "", dependencies=["t_nope"]))),
+        (NotFound, lambda: orchestrator.work.execute(session_id, client_id, "t_nope")),
+        (NotFound, lambda: orchestrator.sessions.status("s_nope")),
+        (InvalidInput, lambda: orchestrator.tasks.update(session_id, client_id, "t_nope", TaskChanges())),
+        (InvalidInput, lambda: orchestrator.tasks.query(session_id, limit=0)),
+        (InvalidInput, lambda: orchestrator.tasks.plan(session_id, client_id, draft("p", "", priority="urgent"))),
+    ]
+    for error, action in cases:
+        with pytest.raises(error):
+            action()
+    assert orchestrator.sessions.status(session_id)["last_event_seq"] == before
+    assert orchestrator.tasks.query(session_id)["total"] == 0
+
+
+def test_ended_session_refuses_writes_until_resumed(orchestrator: Orchestrator, workspace: Detection) -> None:
+    session_id, client_id = start(orchestrator, workspace)
+    orchestrator.sessions.end(session_id, client_id)
+    with pytest.raises(Conflict, match="has ended"):
+        orchestrator.tasks.plan(session_id, client_id, draft("t", ""))
+    fresh = orchestrator.sessions.initialize(workspace, client=agent("x"))
+    assert fresh["session_id"] != session_id
+    with pytest.raises(Conflict, match="already named"):
+        orchestrator.sessions.resume(session_id, client_id)
+    orchestrator.sessions.end(fresh["session_id"], None)
+    assert orchestrator.sessions.resume(session_id, client_id)["session_status"] == "active"
+    listing = orchestrator.sessions.listing(workspace)["sessions"]
+    assert {s["session_id"]: s["status"] for s in listing} == {session_id: "active", fresh["session_id"]: "ended"}
+
+
+def test_status_is_bounded(orchestrator: Orchestrator, workspace: Detection) -> None:
+    session_id, client_id = start(orchestrator, workspace)
+    for batch in range(3):
+        orchestrator.tasks.plan(session_id, client_id, draft(f"batch {batch}", ""), subtasks=[draft(f"t{batch}-{i}") for i in range(100)])
+    status = orchestrator.sessions.status(session_id, include_completed=True)
+    assert status["counts"]["pending"] == 303
+    assert len(status["tasks"]["ready"]) == 10 and len(status["tasks"]["recently_updated"]) == 20
+
+
+def test_claiming_the_next_ready_task_never_races(orchestrator: Orchestrator, workspace: Detection) -> None:
+    session_id, alice = start(orchestrator, workspace, "alice")
+    _, bob = start(orchestrator, workspace, "bob")
+    plan = orchestrator.tasks.plan(session_id, alice, draft("p", ""), subtasks=[draft("low", priority="low"), draft("urgent", priority="critical"), draft("tests", specialist="tester"), draft("after urgent", dependencies=[1], priority="critical")])
+    low, urgent, tests, after = (s["task_id"] for s in plan["subtasks"])
+    assert orchestrator.work.execute(session_id, alice)["task"]["task_id"] == urgent
+    assert orchestrator.work.execute(session_id, bob, specialist="tester")["task"]["task_id"] == tests
+    taken = orchestrator.work.execute(session_id, bob)["task"]["task_id"]
+    assert taken in (low, plan["task_id"]) and taken != after
+    with pytest.raises(Conflict, match="No tester task is ready"):
+        orchestrator.work.execute(session_id, alice, specialist="tester")
+    orchestrator.work.complete(session_id, alice, urgent, summary="done")
+    assert orchestrator.work.execute(session_id, alice)["task"]["task_id"] == after
