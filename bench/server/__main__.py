@@ -25,10 +25,8 @@ from typing import Any
 
 import anyio
 
-import server_coldstart
-import server_reattach
-import server_tools
-from server_common import Section, make_git_workspace, render
+from bench.server import coldstart, reattach, tools
+from bench.common import Section, make_git_workspace, render
 
 DEFAULT_SIZES = [10, 1_000, 10_000]
 
@@ -49,9 +47,9 @@ async def run_sections(tmp: Path, args: argparse.Namespace) -> list[Section]:
     workspace = make_git_workspace(tmp / "project")
     sections = []
     for label, measure in (
-        ("cold start", lambda: server_coldstart.run(tmp, args.runs)),
-        ("per-tool latency", lambda: server_tools.run(tmp, workspace, args.iterations)),
-        ("re-attach at scale", lambda: server_reattach.run(tmp, workspace, DEFAULT_SIZES, args.runs)),
+        ("cold start", lambda: coldstart.run(tmp, args.runs)),
+        ("per-tool latency", lambda: tools.run(tmp, workspace, args.iterations)),
+        ("re-attach at scale", lambda: reattach.run(tmp, workspace, DEFAULT_SIZES, args.runs)),
     ):
         started = time.perf_counter()
         print(f"running {label} ...", file=sys.stderr, flush=True)

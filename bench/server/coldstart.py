@@ -12,7 +12,7 @@ from pathlib import Path
 
 from mcp.client.stdio import StdioServerParameters
 
-from server_common import Row, Section, baseline_params, connect, taskweave_params
+from bench.common import Row, Section, baseline_params, connect, taskweave_params
 
 TARGET = 1.15
 

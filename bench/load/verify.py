@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
-from load_workload import Acks
+from bench.load.workload import Acks
 from taskweave.store import Transaction, open_store
 
 RELEASES = frozenset({"task.completed", "task.failed", "task.blocked", "task.cancelled", "claim.expired"})

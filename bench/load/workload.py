@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from load_transport import Connection, TransportError
+from bench.load.transport import Connection, TransportError
 
 CALL_TIMEOUT_SECONDS = 60.0
 MUTATING = frozenset(

@@ -23,7 +23,7 @@ from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 
 BENCH_DIR = Path(__file__).resolve().parent
-BASELINE_SCRIPT = BENCH_DIR / "server_baseline.py"
+BASELINE_SCRIPT = BENCH_DIR / "server" / "baseline.py"
 NOOP_TOOL = "noop"
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from mcp import Client
 
-from server_common import NOOP_TOOL, Row, Section, baseline_params, call, connect, taskweave_params, timed_call
+from bench.common import NOOP_TOOL, Row, Section, baseline_params, call, connect, taskweave_params, timed_call
 
 TARGET = 2.0
 WARMUP = 5

@@ -18,7 +18,7 @@ from pathlib import Path
 from taskweave.core.service import ClientInfo, Orchestrator
 from taskweave.workspace import detect_workspace
 
-from server_common import Row, Section, call, connect, taskweave_params
+from bench.common import Row, Section, call, connect, taskweave_params
 
 TARGET = 1.5
 PLAN_SIZE = 100

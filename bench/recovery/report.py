@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from server_common import Measured
+from bench.common import Measured
 
 TARGET_SECONDS = 1.0
 SPEC_SECONDS = 5.0

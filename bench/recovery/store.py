@@ -16,7 +16,7 @@ from pathlib import Path
 from taskweave.core.service import Orchestrator
 from taskweave.workspace import detect_workspace
 
-from server_reattach import populate
+from bench.server.reattach import populate
 
 CLAIMS = 4
 WITH_ARTIFACTS = 2

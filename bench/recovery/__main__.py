@@ -29,12 +29,12 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from recovery_report import FLAT_RATIO, Line, failures, render
-from recovery_runs import Timing, http_recovery, stdio_recovery
-from recovery_store import KnownClient, prepare_store
-from server_common import make_git_workspace
+from bench.recovery.report import FLAT_RATIO, Line, failures, render
+from bench.recovery.runs import Timing, http_recovery, stdio_recovery
+from bench.recovery.store import KnownClient, prepare_store
+from bench.common import make_git_workspace
 
-from bench_server import environment, root_causes
+from bench.server.__main__ import environment, root_causes
 
 SIZES = [10, 10_000]
 Recovery = Callable[[Path, Path, KnownClient], Awaitable[Timing]]

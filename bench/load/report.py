@@ -6,8 +6,8 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from load_workload import CONFLICT, ERROR, MUTATING, OK, Sample
-from server_common import percentile
+from bench.load.workload import CONFLICT, ERROR, MUTATING, OK, Sample
+from bench.common import percentile
 
 TARGET_CLIENTS = 32
 TARGET_MUTATING_PER_SECOND = 500.0

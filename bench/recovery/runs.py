@@ -22,9 +22,9 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
 
-from load_transport import free_port, serve_command, server_env
-from recovery_store import KnownClient
-from server_common import call, connect, taskweave_params
+from bench.load.transport import free_port, serve_command, server_env
+from bench.recovery.store import KnownClient
+from bench.common import call, connect, taskweave_params
 
 RUN_TIMEOUT_SECONDS = 60.0
 PORT_POLL_SECONDS = 0.005

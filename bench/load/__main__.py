@@ -24,11 +24,11 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from load_report import Outcome, configurations_table, details, tools_table, verdicts
-from load_transport import Connection, HttpConnection, HttpDaemon, StdioConnection, cpu_seconds, machine_busy_seconds
-from load_verify import session_counts, verify
-from load_workload import CALL_TIMEOUT_SECONDS, Agent, Recorder
-from server_common import make_git_workspace
+from bench.load.report import Outcome, configurations_table, details, tools_table, verdicts
+from bench.load.transport import Connection, HttpConnection, HttpDaemon, StdioConnection, cpu_seconds, machine_busy_seconds
+from bench.load.verify import session_counts, verify
+from bench.load.workload import CALL_TIMEOUT_SECONDS, Agent, Recorder
+from bench.common import make_git_workspace
 
 TRANSPORTS = ("stdio", "http")
 SPAWN_CONCURRENCY = 8  # stdio servers starting at once: more only thrashes two cores
