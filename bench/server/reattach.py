@@ -1,60 +1,18 @@
 """Re-attach at scale: a fresh server process joins a session that already holds 10, 1,000 or 10,000 tasks.
 
-The stores are filled in-process through `Orchestrator`, which is much faster
-than going through the tools and writes exactly what the tools would. Each
-plan is a parent with up to 99 subtasks in chains of five; in every plan the
-first 60% of the subtasks are completed and the rest are pending, so the
-ready-task and count queries see a realistic mix. A few agents are at work
-(CLAIMS tasks in progress) whatever the size: the number of claims follows
-the number of agents, not the number of tasks, and the status lists every one.
+The stores are filled in-process by `bench.common.populate`: plans of
+subtasks in chains, most of them completed, and a few tasks in progress
+whatever the size.
 """
 
 from __future__ import annotations
 
-import math
 import time
 from pathlib import Path
 
-from taskweave.core.service import ClientInfo, Orchestrator
-from taskweave.workspace import detect_workspace
-
-from bench.common import Row, Section, call, connect, taskweave_params
+from bench.common import Row, Section, call, connect, populate, rotated, session_writer, taskweave_params
 
 TARGET = 1.5
-PLAN_SIZE = 100
-CHAIN = 5
-DONE_FRACTION = 0.6
-CLAIMS = 3
-
-
-def populate(store: Path, workspace: Path, tasks: int) -> None:
-    """Fill a store with one session of exactly `tasks` tasks in the workspace."""
-    plans = math.ceil(tasks / PLAN_SIZE)
-    with Orchestrator.open(str(store)) as orchestrator:
-        attached = orchestrator.initialize_session(
-            detect_workspace(str(workspace)), client=ClientInfo(name="bench-populate", transport="stdio")
-        )
-        session_id, client_id = attached["session_id"], attached["client_id"]
-        for plan in range(plans):
-            size = tasks // plans + (1 if plan < tasks % plans else 0)
-            subtasks = [
-                {
-                    "title": f"Step {plan}.{i}",
-                    "description": f"Part {i} of work package {plan}.",
-                    "specialist": ("implementer", "tester", "reviewer")[i % 3],
-                    "dependencies": [i - 1] if i % CHAIN else [],
-                }
-                for i in range(size - 1)
-            ]
-            planned = orchestrator.plan_task(
-                session_id, client_id, title=f"Work package {plan}", description="A batch of work.", subtasks=subtasks
-            )
-            ids = [s["task_id"] for s in planned["subtasks"]]
-            for task_id in ids[: int(len(ids) * DONE_FRACTION)]:
-                orchestrator.execute_task(session_id, client_id, task_id)
-                orchestrator.complete_task(session_id, client_id, task_id, summary="Done.")
-        for ready in orchestrator.get_status(session_id)["tasks"]["ready"][:CLAIMS]:
-            orchestrator.execute_task(session_id, client_id, ready["task_id"])
 
 
 async def time_reattach(store: Path, workspace: Path) -> tuple[float, float]:
@@ -74,13 +32,13 @@ async def run(tmp: Path, workspace: Path, sizes: list[int], runs: int) -> Sectio
     for size in sizes:
         stores[size] = tmp / f"reattach-{size}.db"
         start = time.perf_counter()
-        populate(stores[size], workspace, size)
+        with session_writer(stores[size], workspace) as writer:
+            populate(writer, size)
         populate_seconds[size] = time.perf_counter() - start
     calls: dict[int, list[float]] = {size: [] for size in sizes}
     totals: dict[int, list[float]] = {size: [] for size in sizes}
     for i in range(runs):
-        shift = i % len(sizes)
-        for size in sizes[shift:] + sizes[:shift]:
+        for size in rotated(sizes, i):
             call_seconds, total_seconds = await time_reattach(stores[size], workspace)
             calls[size].append(call_seconds)
             totals[size].append(total_seconds)
