@@ -229,8 +229,7 @@ def serve_command(store: str, *, port: int | None = None) -> list[str]:
 
 
 def server_env() -> dict[str, str]:
-    """For servers spawned directly: the bench's environment, so an uninstalled checkout with PYTHONPATH works;
-    servers log warnings only."""
+    """The environment of servers the bench spawns itself: its own, so PYTHONPATH reaches them; warnings only."""
     return {**os.environ, "TASKWEAVE_LOG_LEVEL": "WARNING"}
 
 
@@ -261,7 +260,7 @@ def free_port() -> int:
 
 @contextmanager
 def _stderr_file(log: Path | None) -> Iterator[IO[bytes] | None]:
-    """Where a child's stderr goes: appended to `log`, or, without one, to the bench's own stderr."""
+    """`log` opened for appending, or None (the child inherits the bench's stderr)."""
     if log is None:
         yield None
         return
@@ -283,7 +282,10 @@ class HttpDaemon:
 
     @classmethod
     async def start(cls, store: str, cwd: Path, *, port: int | None = None, log: Path | None = None) -> HttpDaemon:
-        """Spawn the daemon (on a free port unless given one) and return once its port accepts connections."""
+        """Spawn the daemon (on a free port unless given one) and return once its port accepts connections.
+
+        Its stderr is appended to `log`, or, without one, goes to the bench's own.
+        """
         port = free_port() if port is None else port
         with _stderr_file(log) as stderr:
             process = await asyncio.create_subprocess_exec(
