@@ -7,8 +7,8 @@ acknowledged only when its answer arrived. After the last cycle the store is
 opened again and every acknowledged write is looked up, and `taskweave check`
 must find the store sound.
 
-    python bench/bench_crash.py                 # 500 cycles, 3 writers
-    python bench/bench_crash.py --cycles 50 --json result.json
+    python -m bench.crash                 # 500 cycles, 3 writers
+    python -m bench.crash --cycles 50 --json result.json
 """
 
 from __future__ import annotations
@@ -16,16 +16,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-SERVE = [sys.executable, "-m", "taskweave", "serve"]
+from bench.common import StdioConnection, TransportError, make_git_repository, open_store, taskweave_command
 
 
 @dataclass
@@ -36,102 +36,68 @@ class Acknowledged:
     completions: dict[str, str] = field(default_factory=dict)
 
 
-class Writer:
-    """One client talking raw JSON-RPC to its own server process."""
-
-    def __init__(self, process: asyncio.subprocess.Process) -> None:
-        self.process = process
-        self.next_id = 0
-
-    @classmethod
-    async def start(cls, store: Path, workspace: Path) -> Writer:
-        process = await asyncio.create_subprocess_exec(
-            *SERVE, "--store", str(store), cwd=workspace,
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
-        )
-        writer = cls(process)
-        await writer.request("initialize", {
-            "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "crash-writer", "version": "1"},
-        })
-        await writer.send({"jsonrpc": "2.0", "method": "notifications/initialized"})
-        return writer
-
-    async def send(self, message: dict[str, Any]) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.write((json.dumps(message) + "\n").encode())
-        await self.process.stdin.drain()
-
-    async def request(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
-        self.next_id += 1
-        await self.send({"jsonrpc": "2.0", "id": self.next_id, "method": method, "params": params})
-        assert self.process.stdout is not None
-        while True:
-            line = await self.process.stdout.readline()
-            if not line:
-                raise ConnectionError("server gone")
-            message = json.loads(line)
-            if message.get("id") == self.next_id:
-                return message["result"]
-
-    async def tool(self, name: str, **arguments: Any) -> tuple[bool, dict[str, Any]]:
-        result = await self.request("tools/call", {"name": name, "arguments": arguments})
-        return not result.get("isError"), json.loads(result["content"][0]["text"])
-
-    def kill(self) -> None:
-        if self.process.returncode is None:
-            self.process.kill()
+async def start_writer(store: Path, workspace: Path) -> StdioConnection:
+    """A server process of its own for one client; what it says on stderr is dropped."""
+    return await StdioConnection.start(str(store), workspace, Path(os.devnull), "crash-writer")
 
 
-async def write_until_killed(writer: Writer, acknowledged: Acknowledged, rng: random.Random) -> None:
+async def tool(writer: StdioConnection, name: str, **arguments: Any) -> tuple[bool, dict[str, Any]]:
+    """Call a tool: whether it succeeded, and its JSON body."""
+    result = (await writer.request("tools/call", {"name": name, "arguments": arguments}))["result"]
+    body: dict[str, Any] = json.loads(result["content"][0]["text"])
+    return not result.get("isError"), body
+
+
+def kill(writer: StdioConnection) -> None:
+    if writer.process.returncode is None:
+        writer.process.kill()
+
+
+async def write_until_killed(writer: StdioConnection, acknowledged: Acknowledged, rng: random.Random) -> None:
     try:
-        await writer.tool("orchestrator_initialize_session")
+        await tool(writer, "orchestrator_initialize_session")
         while True:
-            ok, planned = await writer.tool(
-                "orchestrator_plan_task", title=f"task {rng.random():.6f}", description="crash test",
+            ok, planned = await tool(
+                writer, "orchestrator_plan_task", title=f"task {rng.random():.6f}", description="crash test",
                 subtasks=[{"title": "step"}] if rng.random() < 0.3 else [],
             )
             if ok:
                 acknowledged.tasks.add(planned["task_id"])
                 acknowledged.tasks.update(s["task_id"] for s in planned["subtasks"])
                 task_id = planned["task_id"]
-                claimed, _ = await writer.tool("orchestrator_execute_task", task_id=task_id)
+                claimed, _ = await tool(writer, "orchestrator_execute_task", task_id=task_id)
                 if claimed and rng.random() < 0.7:
                     summary = f"done {rng.random():.6f}"
-                    completed, _ = await writer.tool("orchestrator_complete_task", task_id=task_id, summary=summary)
+                    completed, _ = await tool(writer, "orchestrator_complete_task", task_id=task_id, summary=summary)
                     if completed:
                         acknowledged.completions[task_id] = summary
-    except (ConnectionError, BrokenPipeError, ConnectionResetError, json.JSONDecodeError):
+    except (TransportError, ConnectionError, json.JSONDecodeError):
         return
 
 
 async def cycle(store: Path, workspace: Path, writers: int, acknowledged: Acknowledged, rng: random.Random) -> None:
-    started = await asyncio.gather(*(Writer.start(store, workspace) for _ in range(writers)))
+    started = await asyncio.gather(*(start_writer(store, workspace) for _ in range(writers)))
     tasks = [asyncio.create_task(write_until_killed(w, acknowledged, rng)) for w in started]
     for writer in rng.sample(started, len(started)):
         await asyncio.sleep(rng.uniform(0.0, 0.25))
-        writer.kill()
+        kill(writer)
     await asyncio.gather(*tasks)
     await asyncio.gather(*(w.process.wait() for w in started))
 
 
 def verify(store_location: str, acknowledged: Acknowledged) -> dict[str, Any]:
-    from taskweave.store import open_store
-
     started = time.perf_counter()
-    store = open_store(store_location)
-    reopen_seconds = time.perf_counter() - started
-    try:
+    with open_store(store_location) as store:
+        reopen_seconds = time.perf_counter() - started
         with store.transaction(write=False) as tx:
             found = {row["id"] for row in tx.tasks_by_ids(sorted(acknowledged.tasks))}
             finished = {row["id"]: row for row in tx.tasks_by_ids(sorted(acknowledged.completions))}
         problems = store.check()
-    finally:
-        store.close()
     lost_completions = [
         task_id for task_id, summary in acknowledged.completions.items()
         if task_id not in finished or finished[task_id]["status"] != "completed" or finished[task_id]["summary"] != summary
     ]
-    check = subprocess.run([*SERVE[:-1], "check", "--store", store_location], capture_output=True, text=True)
+    check = subprocess.run(taskweave_command("check", "--store", store_location), capture_output=True, text=True)
     return {
         "acknowledged_tasks": len(acknowledged.tasks),
         "acknowledged_completions": len(acknowledged.completions),
@@ -145,9 +111,7 @@ def verify(store_location: str, acknowledged: Acknowledged) -> dict[str, Any]:
 
 
 async def run(cycles: int, writers: int, seed: int, workdir: Path) -> dict[str, Any]:
-    workspace = workdir / "project"
-    workspace.mkdir()
-    subprocess.run(["git", "init", "-q", str(workspace)], check=True)
+    workspace = make_git_repository(workdir / "project")
     store = workdir / "store.db"
     rng = random.Random(seed)
     acknowledged = Acknowledged()
@@ -159,7 +123,7 @@ async def run(cycles: int, writers: int, seed: int, workdir: Path) -> dict[str, 
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.crash", description=__doc__.split("\n\n")[0])
     parser.add_argument("--cycles", type=int, default=500)
     parser.add_argument("--writers", type=int, default=3, help="server processes (one client each) per cycle")
     parser.add_argument("--seed", type=int, default=1)

@@ -2,9 +2,9 @@
 
 For every transport and client count, the bench starts the servers on one
 store, lets every agent attach to one shared session in a fresh git
-workspace, runs the mixed workload of `load_workload` for a fixed time, stops
+workspace, runs the mixed workload of `workload` for a fixed time, stops
 everything, and checks the store against what was acknowledged
-(`load_verify`). It prints the figures per configuration and per tool, and
+(`verify`). It prints the figures per configuration and per tool, and
 the verdict against the target (32 clients: no errors besides clean claim
 conflicts, >= 500 mutating operations per second). Exit status 0 only when
 every evaluated target is met.
@@ -19,23 +19,24 @@ import resource
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import TypeVar
 
-from load_report import Outcome, configurations_table, details, tools_table, verdicts
-from load_transport import Connection, HttpConnection, HttpDaemon, StdioConnection, cpu_seconds, machine_busy_seconds
-from load_verify import session_counts, verify
-from load_workload import CALL_TIMEOUT_SECONDS, Agent, Recorder
-from server_common import make_git_workspace
+from bench.common import HttpDaemon, StdioConnection, make_git_workspace
+from bench.load.report import Outcome, configurations_table, details, tools_table, verdicts
+from bench.load.transport import Connection, HttpConnection, cpu_seconds, machine_busy_seconds
+from bench.load.verify import session_counts, verify
+from bench.load.workload import CALL_TIMEOUT_SECONDS, Agent, Recorder
 
 TRANSPORTS = ("stdio", "http")
 SPAWN_CONCURRENCY = 8  # stdio servers starting at once: more only thrashes two cores
+ConnectionT = TypeVar("ConnectionT", bound=Connection)
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.load", description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", default="8,16,32", help="comma-separated client counts (default: 8,16,32)")
     parser.add_argument("--seconds", type=float, default=20.0, help="measured time per configuration (default: 20)")
     parser.add_argument("--transports", default="stdio,http", help="comma-separated: stdio, http (default: both)")
@@ -64,7 +65,7 @@ def parse_args() -> argparse.Namespace:
 
 
 @asynccontextmanager
-async def started(kind: str, starts: list[Awaitable[Any]], log: Path) -> AsyncIterator[list[Any]]:
+async def started(kind: str, starts: Sequence[Awaitable[ConnectionT]], log: Path) -> AsyncIterator[list[ConnectionT]]:
     """Start every connection at once; if any fails, close those that started and say which kind failed."""
     results = await asyncio.gather(*starts, return_exceptions=True)
     connections = [r for r in results if not isinstance(r, BaseException)]
@@ -77,7 +78,7 @@ async def started(kind: str, starts: list[Awaitable[Any]], log: Path) -> AsyncIt
 
 
 @asynccontextmanager
-async def stdio_connections(store: str, cwd: Path, log: Path, clients: int) -> AsyncIterator[tuple[list[Connection], list[int]]]:
+async def stdio_connections(store: str, cwd: Path, log: Path, clients: int) -> AsyncIterator[tuple[Sequence[Connection], list[int]]]:
     """One `taskweave serve` process per client, as MCP clients on one machine launch them."""
     gate = asyncio.Semaphore(SPAWN_CONCURRENCY)
 
@@ -92,9 +93,9 @@ async def stdio_connections(store: str, cwd: Path, log: Path, clients: int) -> A
 @asynccontextmanager
 async def http_connections(
     store: str, cwd: Path, log: Path, clients: int, instances: int
-) -> AsyncIterator[tuple[list[Connection], list[int]]]:
+) -> AsyncIterator[tuple[Sequence[Connection], list[int]]]:
     """`instances` daemons on the store, the clients spread round-robin, each on its own keep-alive connection."""
-    daemons = [await HttpDaemon.start(store, cwd, log) for _ in range(instances)]
+    daemons = [await HttpDaemon.start(store, cwd, log=log) for _ in range(instances)]
     try:
         starts = [
             HttpConnection.start(daemons[i % instances].url, f"load-agent-{i}", timeout=CALL_TIMEOUT_SECONDS)
@@ -133,7 +134,7 @@ async def run_configuration(
         elapsed = time.monotonic() - start
         after = _cpu_snapshot(server_pids)
     session_id = sessions.pop()
-    cpu = {k: None if before[k] is None or after[k] is None else after[k] - before[k] for k in before}
+    cpu = {k: _difference(after[k], before[k]) for k in before}
     return Outcome(
         transport=transport,
         clients=clients,
@@ -156,6 +157,10 @@ def _cpu_snapshot(server_pids: list[int]) -> dict[str, float | None]:
         "generator": usage.ru_utime + usage.ru_stime,
         "machine": machine_busy_seconds(),
     }
+
+
+def _difference(after: float | None, before: float | None) -> float | None:
+    return None if after is None or before is None else after - before
 
 
 async def run_all(args: argparse.Namespace) -> list[Outcome]:

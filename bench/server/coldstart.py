@@ -12,7 +12,8 @@ from pathlib import Path
 
 from mcp.client.stdio import StdioServerParameters
 
-from server_common import Row, Section, baseline_params, connect, taskweave_params
+from bench.common import Row, Section, connect, rotated, taskweave_params
+from bench.server.baseline import baseline_params
 
 TARGET = 1.15
 
@@ -43,8 +44,7 @@ async def run(tmp: Path, runs: int) -> Section:
     names = list(variants)
     samples: dict[str, list[float]] = {name: [] for name in names}
     for i in range(runs):
-        shift = i % len(names)
-        for name in names[shift:] + names[:shift]:
+        for name in rotated(names, i):
             samples[name].append(await time_cold_start(variants[name](i)))
     bare = Row(names[0], samples[names[0]])
     rows = [bare] + [Row(name, samples[name], reference=bare.median, target=TARGET) for name in names[1:]]

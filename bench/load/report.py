@@ -6,8 +6,8 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from load_workload import CONFLICT, ERROR, MUTATING, OK, Sample
-from server_common import percentile
+from bench.common import percentile, table
+from bench.load.workload import CONFLICT, ERROR, MUTATING, OK, Sample
 
 TARGET_CLIENTS = 32
 TARGET_MUTATING_PER_SECOND = 500.0
@@ -84,17 +84,6 @@ def _ms(samples: list[Sample], fraction: float) -> str:
     return f"{percentile([s.seconds for s in samples], fraction) * 1000:.1f}" if samples else "-"
 
 
-def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
-    """Fixed width; the first two columns left-aligned, numbers right-aligned."""
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-
-    def line(cells: tuple[str, ...]) -> str:
-        return "  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
-
-    rule = "-" * len(line(header))
-    return "\n".join([rule, line(header), rule, *map(line, rows), rule])
-
-
 def configurations_table(outcomes: list[Outcome]) -> str:
     header = ("transport", "clients", "secs", "calls", "mut ops/s", "all ops/s", "p50 ms", "p99 ms",
               "conflicts", "errors", "invariants")
@@ -106,7 +95,7 @@ def configurations_table(outcomes: list[Outcome]) -> str:
         )
         for o in outcomes
     ]
-    return _table(header, rows)
+    return "\n".join(table(header, rows, left_aligned=2))
 
 
 def tools_table(outcomes: list[Outcome]) -> str:
@@ -120,18 +109,19 @@ def tools_table(outcomes: list[Outcome]) -> str:
         for o in outcomes
         for tool, group in _by_tool(o.samples).items()
     ]
-    return _table(header, rows)
+    return "\n".join(table(header, rows, left_aligned=2))
 
 
 def details(outcomes: list[Outcome]) -> list[str]:
     """CPU split, errors and invariant problems: what a failing row needs explained."""
+    cores = os.cpu_count()
     lines = []
     for o in outcomes:
         name = f"{o.label}/{o.clients}"
         servers, generator, machine = (o.cpu.get(k) for k in ("servers", "generator", "machine"))
-        if servers is not None and generator is not None and machine is not None:
+        if servers is not None and generator is not None and machine is not None and cores is not None:
             lines.append(
-                f"{name}: CPU s over {o.seconds:.1f} s ({os.cpu_count()} cores = {os.cpu_count() * o.seconds:.0f} s): "
+                f"{name}: CPU s over {o.seconds:.1f} s ({cores} cores = {cores * o.seconds:.0f} s): "
                 f"servers {servers:.1f}, load generator {generator:.1f}, other processes {max(0.0, machine - servers - generator):.1f}"
             )
         lines += [f"{name}: error x{n}: {message}" for message, n in o.error_messages.items()]

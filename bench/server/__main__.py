@@ -2,9 +2,9 @@
 
 Run from the repository root with the Python that has taskweave installed:
 
-    python bench/bench_server.py            # full run
-    python bench/bench_server.py --quick    # fewer runs, for a quick check
-    python bench/bench_server.py --json results.json
+    python -m bench.server            # full run
+    python -m bench.server --quick    # fewer runs, for a quick check
+    python -m bench.server --json results.json
 
 Three sections, each printed as a table with its target and PASS/FAIL per row:
 cold start, per-tool round trip, and re-attaching to a large session. Every
@@ -16,25 +16,19 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import sys
-import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
 
-import anyio
-
-import server_coldstart
-import server_reattach
-import server_tools
-from server_common import Section, make_git_workspace, render
+from bench.common import Section, make_git_workspace, print_environment, render, run_in_temporary_directory
+from bench.server import coldstart, reattach, tools
 
 DEFAULT_SIZES = [10, 1_000, 10_000]
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.server", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer runs and iterations (well under 2 minutes)")
     parser.add_argument("--runs", type=int, help="process spawns per variant for sections 1 and 3 (default 20, quick 5)")
     parser.add_argument("--iterations", type=int, help="timed calls per tool in section 2 (default 200, quick 30)")
@@ -47,12 +41,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 async def run_sections(tmp: Path, args: argparse.Namespace) -> list[Section]:
     workspace = make_git_workspace(tmp / "project")
+    measures: list[tuple[str, Callable[[], Awaitable[Section]]]] = [
+        ("cold start", lambda: coldstart.run(tmp, args.runs)),
+        ("per-tool latency", lambda: tools.run(tmp, workspace, args.iterations)),
+        ("re-attach at scale", lambda: reattach.run(tmp, workspace, DEFAULT_SIZES, args.runs)),
+    ]
     sections = []
-    for label, measure in (
-        ("cold start", lambda: server_coldstart.run(tmp, args.runs)),
-        ("per-tool latency", lambda: server_tools.run(tmp, workspace, args.iterations)),
-        ("re-attach at scale", lambda: server_reattach.run(tmp, workspace, DEFAULT_SIZES, args.runs)),
-    ):
+    for label, measure in measures:
         started = time.perf_counter()
         print(f"running {label} ...", file=sys.stderr, flush=True)
         section = await measure()
@@ -79,35 +74,13 @@ def summary(sections: list[Section]) -> str:
     return head + (f"; FAIL: {'; '.join(failed)}" if failed else "; all PASS")
 
 
-def root_causes(error: BaseException) -> list[str]:
-    """The leaf errors of an exception group: what a failed spawn or call really was, without the task-group noise."""
-    if isinstance(error, BaseExceptionGroup):
-        return [cause for inner in error.exceptions for cause in root_causes(inner)]
-    return [f"{type(error).__name__}: {error}"]
-
-
-def environment() -> dict[str, Any]:
-    from importlib.metadata import version
-
-    return {
-        "python": sys.version.split()[0],
-        "platform": platform.platform(),
-        "mcp": version("mcp"),
-        "taskweave": version("taskweave"),
-    }
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.perf_counter()
-    env = environment()
-    print(f"taskweave {env['taskweave']} / mcp {env['mcp']} / Python {env['python']} / {env['platform']}\n")
-    with tempfile.TemporaryDirectory(prefix="taskweave-bench-") as tmp:
-        try:
-            sections = anyio.run(run_sections, Path(tmp), args)
-        except Exception as error:
-            print(f"bench aborted: {'; '.join(root_causes(error))} (a server's own error, if any, is printed above)")
-            return 2
+    env = print_environment()
+    sections = run_in_temporary_directory("taskweave-bench-", lambda tmp: run_sections(tmp, args))
+    if sections is None:
+        return 2
     line = summary(sections)
     print(line)
     print(f"total time: {time.perf_counter() - started:.0f} s")

@@ -2,9 +2,9 @@
 
 Run from the repository root with the Python that has taskweave installed:
 
-    python bench/bench_recovery.py            # 10 runs per transport and size
-    python bench/bench_recovery.py --quick    # 3 runs each
-    python bench/bench_recovery.py --runs 30 --json recovery.json
+    python -m bench.recovery            # 10 runs per transport and size
+    python -m bench.recovery --quick    # 3 runs each
+    python -m bench.recovery --runs 30 --json recovery.json
 
 For stores holding one session of 10 and of 10,000 tasks (a known client
 holding claims, completed tasks with artifacts), it measures over stdio a
@@ -20,21 +20,17 @@ status. Targets: total under 1 s (median; the specification asks for under
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from recovery_report import FLAT_RATIO, Line, failures, render
-from recovery_runs import Timing, http_recovery, stdio_recovery
-from recovery_store import KnownClient, prepare_store
-from server_common import make_git_workspace
-
-from bench_server import environment, root_causes
+from bench.common import make_git_workspace, print_environment, rotated, run_in_temporary_directory
+from bench.recovery.report import FLAT_RATIO, Line, failures, render
+from bench.recovery.runs import Timing, http_recovery, stdio_recovery
+from bench.recovery.store import KnownClient, prepare_store
 
 SIZES = [10, 10_000]
 Recovery = Callable[[Path, Path, KnownClient], Awaitable[Timing]]
@@ -42,7 +38,7 @@ TRANSPORTS: dict[str, Recovery] = {"stdio": stdio_recovery, "http": http_recover
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.recovery", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="3 runs per transport and size instead of 10")
     parser.add_argument("--runs", type=int, help="recoveries per transport and size (default 10, quick 3)")
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write every sample to this file")
@@ -77,8 +73,7 @@ async def measure(tmp: Path, runs: int) -> tuple[dict[tuple[str, int], list[Timi
     timings: dict[tuple[str, int], list[Timing]] = {variant: [] for variant in variants}
     for round_number in range(runs):
         print(f"round {round_number + 1}/{runs} ...", file=sys.stderr, flush=True)
-        shift = round_number % len(variants)
-        for transport, size in variants[shift:] + variants[:shift]:
+        for transport, size in rotated(variants, round_number):
             timings[transport, size].append(await TRANSPORTS[transport](stores[size], workspace, known[size]))
     return timings, fill_seconds
 
@@ -113,14 +108,11 @@ def lines_for(transport: str, timings: dict[tuple[str, int], list[Timing]]) -> l
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.perf_counter()
-    env = environment()
-    print(f"taskweave {env['taskweave']} / mcp {env['mcp']} / Python {env['python']} / {env['platform']}\n")
-    with tempfile.TemporaryDirectory(prefix="taskweave-recovery-") as tmp:
-        try:
-            timings, fill_seconds = asyncio.run(measure(Path(tmp), args.runs))
-        except Exception as error:
-            print(f"bench aborted: {'; '.join(root_causes(error))} (a server's own error, if any, is printed above)")
-            return 2
+    env = print_environment()
+    measured = run_in_temporary_directory("taskweave-recovery-", lambda tmp: measure(tmp, args.runs))
+    if measured is None:
+        return 2
+    timings, fill_seconds = measured
     lines = [line for transport in TRANSPORTS for line in lines_for(transport, timings)]
     notes = [
         f"{args.runs} interleaved recoveries per transport and size, after one untimed warm-up per transport; "

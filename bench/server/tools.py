@@ -16,7 +16,8 @@ from typing import Any
 
 from mcp import Client
 
-from server_common import NOOP_TOOL, Row, Section, baseline_params, call, connect, taskweave_params, timed_call
+from bench.common import Row, Section, call, connect, taskweave_params, timed_call
+from bench.server.baseline import NOOP_TOOL, baseline_params
 
 TARGET = 2.0
 WARMUP = 5

@@ -10,7 +10,6 @@ before the new process is spawned.
 from __future__ import annotations
 
 import asyncio
-import signal
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -22,13 +21,10 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
 
-from load_transport import free_port, serve_command, server_env
-from recovery_store import KnownClient
-from server_common import call, connect, taskweave_params
+from bench.common import HttpDaemon, call, connect, free_port, taskweave_params
+from bench.recovery.store import KnownClient
 
 RUN_TIMEOUT_SECONDS = 60.0
-PORT_POLL_SECONDS = 0.005
-STOP_TIMEOUT_SECONDS = 10.0
 
 
 class RecoveryFailed(RuntimeError):
@@ -75,62 +71,6 @@ async def stdio_recovery(store: Path, workspace: Path, known: KnownClient) -> Ti
     return Timing(connected=connected - spawned, total=done - spawned)
 
 
-class Daemon:
-    """A `taskweave serve --http` process on a fixed loopback port, so a successor can take the same address."""
-
-    def __init__(self, store: Path, workspace: Path, port: int) -> None:
-        self.store = store
-        self.workspace = workspace
-        self.port = port
-        self.url = f"http://127.0.0.1:{port}/mcp"
-        self.process: asyncio.subprocess.Process | None = None
-
-    async def spawn(self) -> None:
-        self.process = await asyncio.create_subprocess_exec(
-            *serve_command(str(self.store), port=self.port), cwd=self.workspace, env=server_env(),
-            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
-        )
-
-    async def wait_port(self) -> None:
-        """Poll until the port accepts a TCP connection, as a client retrying its connect would see it."""
-        assert self.process is not None
-        while True:
-            if self.process.returncode is not None:
-                raise RecoveryFailed(f"the HTTP daemon exited with status {self.process.returncode}")
-            try:
-                _, writer = await asyncio.open_connection("127.0.0.1", self.port)
-            except OSError:
-                await asyncio.sleep(PORT_POLL_SECONDS)
-                continue
-            writer.close()
-            await writer.wait_closed()
-            return
-
-    async def kill(self) -> None:
-        """SIGKILL: the crash case, no shutdown handler runs and the store is left as the crash left it."""
-        if self.process is not None and self.process.returncode is None:
-            self.process.send_signal(signal.SIGKILL)
-            await self.process.wait()
-
-    async def stop(self) -> None:
-        if self.process is None or self.process.returncode is not None:
-            return
-        self.process.terminate()
-        try:
-            await asyncio.wait_for(self.process.wait(), STOP_TIMEOUT_SECONDS)
-        except asyncio.TimeoutError:
-            await self.kill()
-
-
-@asynccontextmanager
-async def running(daemon: Daemon) -> AsyncIterator[Daemon]:
-    """Whatever happens in the run, no daemon outlives it."""
-    try:
-        yield daemon
-    finally:
-        await daemon.stop()
-
-
 @asynccontextmanager
 async def recorded_client(url: str) -> AsyncIterator[tuple[Client, list[int]]]:
     """An official client whose HTTP status codes are kept, to see the 404 its dead session gets.
@@ -165,16 +105,12 @@ async def http_recovery(store: Path, workspace: Path, known: KnownClient) -> Tim
     """A daemon serving the known client is killed; a new one on the same port and store serves it again."""
     port = free_port()
     async with asyncio.timeout(RUN_TIMEOUT_SECONDS):
-        async with running(Daemon(store, workspace, port)) as old:
-            await old.spawn()
-            await old.wait_port()
+        async with await HttpDaemon.start(str(store), workspace, port=port) as old:
             async with recorded_client(old.url) as (old_client, statuses):
                 await reattach(old_client, workspace, known)
                 await old.kill()
-                async with running(Daemon(store, workspace, port)) as new:
-                    spawned = time.perf_counter()
-                    await new.spawn()
-                    await new.wait_port()
+                spawned = time.perf_counter()
+                async with await HttpDaemon.start(str(store), workspace, port=port) as new:
                     port_open = time.perf_counter()
                     async with Client(new.url, mode="legacy") as client:
                         connected = time.perf_counter()

@@ -18,7 +18,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from load_transport import Connection, TransportError
+from bench.common import TransportError
+from bench.load.transport import Connection
 
 CALL_TIMEOUT_SECONDS = 60.0
 MUTATING = frozenset(
@@ -177,8 +178,8 @@ class Agent:
         if record:
             self.recorder.samples.append(Sample(tool, time.perf_counter() - start, outcome))
             if outcome == ERROR:
-                error = body.get("error", {})
-                self.recorder.error(tool, f"{error.get('code')}: {error.get('message')}")
+                failure = body.get("error", {})
+                self.recorder.error(tool, f"{failure.get('code')}: {failure.get('message')}")
         return outcome, body
 
 

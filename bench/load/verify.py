@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
-from load_workload import Acks
-from taskweave.store import Transaction, open_store
+from bench.common import Transaction, open_store
+from bench.load.workload import Acks
 
 RELEASES = frozenset({"task.completed", "task.failed", "task.blocked", "task.cancelled", "claim.expired"})
 PROBLEMS_SHOWN = 10
@@ -19,16 +19,13 @@ VALID_STATUSES = ("pending", "in_progress", "blocked", "completed", "failed", "c
 
 def verify(store_url: str, session_id: str, acks: Acks) -> list[str]:
     """Every invariant violation found, in plain words (empty when the run was sound)."""
-    store = open_store(store_url)
-    try:
+    with open_store(store_url) as store:
         problems = [f"store check: {problem}" for problem in store.check()]
         with store.transaction(write=False) as tx:
             problems += _acknowledged_writes(tx, session_id, acks)
             problems += _task_states(tx, session_id)
             problems += _event_sequence(tx, session_id)
             problems += _claims_never_doubled(tx, session_id, acks)
-    finally:
-        store.close()
     return problems
 
 
@@ -96,10 +93,6 @@ def _capped(problems: Iterable[str]) -> list[str]:
 
 def session_counts(store_url: str, session_id: str) -> dict[str, int]:
     """Tasks per status at the end, for the JSON report."""
-    store = open_store(store_url)
-    try:
-        with store.transaction(write=False) as tx:
-            rows = tx.all("SELECT status, COUNT(*) AS n FROM tasks WHERE session_id = ? GROUP BY status", session_id)
-    finally:
-        store.close()
+    with open_store(store_url) as store, store.transaction(write=False) as tx:
+        rows = tx.all("SELECT status, COUNT(*) AS n FROM tasks WHERE session_id = ? GROUP BY status", session_id)
     return {row["status"]: row["n"] for row in rows}

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from server_common import Measured
+from bench.common import Measured, table, verdict
 
 TARGET_SECONDS = 1.0
 SPEC_SECONDS = 5.0
@@ -51,10 +51,6 @@ class Line(Measured):
         }
 
 
-def verdict(passed: bool | None) -> str:
-    return {True: "PASS", False: "FAIL", None: ""}[passed]
-
-
 def render(title: str, lines: list[Line], notes: list[str]) -> str:
     """A fixed-width table in milliseconds, like the other benches print."""
     header = ("", "n", "median ms", "p95 ms", "x smallest", "target", "result", f"spec p95 < {SPEC_SECONDS:g} s")
@@ -71,14 +67,7 @@ def render(title: str, lines: list[Line], notes: list[str]) -> str:
         )
         for line in lines
     ]
-    widths = [max(len(row[i]) for row in [header, *cells]) for i in range(len(header))]
-
-    def fmt(row: tuple[str, ...]) -> str:
-        rest = (cell.rjust(width) for cell, width in zip(row[1:], widths[1:]))
-        return "  ".join([row[0].ljust(widths[0]), *rest]).rstrip()
-
-    rule = "-" * len(fmt(header))
-    return "\n".join([title, rule, fmt(header), rule, *map(fmt, cells), rule, *notes])
+    return "\n".join([title, *table(header, cells), *notes])
 
 
 def failures(lines: list[Line]) -> list[str]:
