@@ -23,20 +23,24 @@ import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, asynccontextmanager, contextmanager
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any, NamedTuple, Protocol, TypeVar
+from typing import IO, Any, NamedTuple, TypeVar
 
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 
 # taskweave ships no type information (no py.typed): the last part of this module gives the bench typed access.
-from taskweave.core.service import ClientInfo, Orchestrator  # type: ignore[import-untyped]
-from taskweave.store import open_store as open_taskweave_store  # type: ignore[import-untyped]
-from taskweave.workspace import detect_workspace  # type: ignore[import-untyped]
+from taskweave.core.clients import ClientInfo
+from taskweave.core.orchestrator import Orchestrator
+from taskweave.core.tasks import TaskDraft
+from taskweave.core.work import ArtifactInput
+from taskweave.store import Store
+from taskweave.store import open_store as open_taskweave_store
+from taskweave.workspace import detect_workspace
 
 T = TypeVar("T")
 
@@ -443,27 +447,6 @@ async def timed_call(client: Client, tool: str, arguments: dict[str, Any] | None
 
 # -- taskweave's Python API ---------------------------------------------------
 
-StoreRow = dict[str, Any]
-
-
-class Transaction(Protocol):
-    """The reads the bench makes in a store transaction: SQL with `?` placeholders, and tasks by id."""
-
-    def one(self, sql: str, *params: Any) -> StoreRow | None: ...
-
-    def all(self, sql: str, *params: Any) -> list[StoreRow]: ...
-
-    def tasks_by_ids(self, task_ids: Sequence[str]) -> list[StoreRow]: ...
-
-
-class Store(Protocol):
-    """What the bench uses of a store: read transactions and the integrity check (its problems, in plain words)."""
-
-    def transaction(self, *, write: bool = True) -> AbstractContextManager[Transaction]: ...
-
-    def check(self) -> list[str]: ...
-
-
 @contextmanager
 def open_store(location: str) -> Iterator[Store]:
     """The store at `location` (a SQLite file or a postgresql:// URL), opened directly, not through a server."""
@@ -485,42 +468,47 @@ class SessionWriter:
     Much faster than going through the tools, and it writes exactly what the tools would.
     """
 
-    def __init__(self, orchestrator: Any, session_id: str, client_id: str) -> None:
+    def __init__(self, orchestrator: Orchestrator, session_id: str, client_id: str) -> None:
         self._orchestrator = orchestrator
         self.session_id = session_id
         self.client_id = client_id
 
     def plan(self, title: str, description: str, subtasks: Sequence[Mapping[str, Any]]) -> list[str]:
         """Plan a parent task with `subtasks`; return the subtasks' ids, in order."""
-        planned = self._orchestrator.plan_task(
-            self.session_id, self.client_id, title=title, description=description, subtasks=subtasks
+        drafts = [
+            TaskDraft(title=s["title"], description=s.get("description"), dependencies=s.get("dependencies", ()))
+            for s in subtasks
+        ]
+        planned = self._orchestrator.tasks.plan(
+            self.session_id, self.client_id, TaskDraft(title=title, description=description), subtasks=drafts
         )
         return [subtask["task_id"] for subtask in planned["subtasks"]]
 
     def claim(self, task_id: str) -> None:
-        self._orchestrator.execute_task(self.session_id, self.client_id, task_id)
+        self._orchestrator.work.execute(self.session_id, self.client_id, task_id)
 
     def complete(
         self, task_id: str, summary: str, *, detailed_work: str | None = None, artifacts: Sequence[Mapping[str, str]] = ()
     ) -> None:
-        self._orchestrator.complete_task(
-            self.session_id, self.client_id, task_id, summary=summary, detailed_work=detailed_work, artifacts=artifacts
+        files = [ArtifactInput(a["name"], a["content"], a.get("mime_type")) for a in artifacts]
+        self._orchestrator.work.complete(
+            self.session_id, self.client_id, task_id, summary=summary, detailed_work=detailed_work, artifacts=files
         )
 
     def ready(self) -> list[str]:
         """The ids of the ready tasks the session's status lists."""
-        return [task["task_id"] for task in self._orchestrator.get_status(self.session_id)["tasks"]["ready"]]
+        return [task["task_id"] for task in self._orchestrator.sessions.status(self.session_id)["tasks"]["ready"]]
 
     def claims(self) -> list[Claim]:
         """Every claim the session's status lists."""
-        return [Claim(c["task_id"], c["client_id"]) for c in self._orchestrator.get_status(self.session_id)["claims"]]
+        return [Claim(c["task_id"], c["client_id"]) for c in self._orchestrator.sessions.status(self.session_id)["claims"]]
 
 
 @contextmanager
 def session_writer(store: Path, workspace: Path) -> Iterator[SessionWriter]:
     """A new client attached to the workspace's session in `store`, which is created (with the session) if need be."""
     with Orchestrator.open(str(store)) as orchestrator:
-        attached = orchestrator.initialize_session(
+        attached = orchestrator.sessions.initialize(
             detect_workspace(str(workspace)), client=ClientInfo(name="bench-populate", transport="stdio")
         )
         yield SessionWriter(orchestrator, attached["session_id"], attached["client_id"])

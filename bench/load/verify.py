@@ -9,8 +9,9 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
-from bench.common import Transaction, open_store
+from bench.common import open_store
 from bench.load.workload import Acks
+from taskweave.store import Transaction
 
 RELEASES = frozenset({"task.completed", "task.failed", "task.blocked", "task.cancelled", "claim.expired"})
 PROBLEMS_SHOWN = 10

@@ -20,9 +20,8 @@ def test_crash_cycles_lose_nothing(tmp_path: Path) -> None:
     """Servers killed with SIGKILL at random moments, 50 times over: every acknowledged write survives."""
     result_file = tmp_path / "crash.json"
     completed = subprocess.run(
-        [sys.executable, str(REPO / "bench" / "bench_crash.py"), "--cycles", "50", "--writers", "2",
-         "--json", str(result_file)],
-        capture_output=True, text=True, env=server_env(), timeout=1200,
+        [sys.executable, "-m", "bench.crash", "--cycles", "50", "--writers", "2", "--json", str(result_file)],
+        capture_output=True, text=True, cwd=REPO, env=server_env(), timeout=1200,
     )
     assert completed.returncode == 0, completed.stdout + completed.stderr
     result = json.loads(result_file.read_text())
