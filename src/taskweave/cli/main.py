@@ -10,15 +10,27 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import closing
+from typing import TypeVar
 
 from taskweave import __version__
 from taskweave.errors import TaskweaveError
 
 
+Shown = TypeVar("Shown")
+
+
 def _print_json(data: object) -> None:
     print(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def _show(data: Shown, as_json: bool, render: Callable[[Shown], str]) -> None:
+    """`data` as JSON, or rendered for a terminal."""
+    if as_json:
+        _print_json(data)
+    else:
+        print(render(data))
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -57,10 +69,7 @@ def cmd_status(args: argparse.Namespace) -> int:
                     hint=f"Start one from your agent ({INITIALIZE_SESSION}); `taskweave sessions --all` lists every session.",
                 )
         status = orchestrator.sessions.status(session_id)
-    if args.json:
-        _print_json(status)
-    else:
-        print(render_status(status))
+    _show(status, args.json, render_status)
     return 0
 
 
@@ -71,10 +80,7 @@ def cmd_sessions(args: argparse.Namespace) -> int:
 
     with Orchestrator.open(args.store) as orchestrator:
         sessions = orchestrator.sessions.listing(None if args.all else detect_workspace(args.dir))
-    if args.json:
-        _print_json(sessions)
-    else:
-        print(render_sessions(sessions))
+    _show(sessions, args.json, render_sessions)
     return 0
 
 

@@ -266,17 +266,13 @@ class Transaction(ABC):
 
     def update_task(self, task_id: str, fields: Row, *, expected_version: int | None = None) -> bool:
         """Apply `fields` and bump the version; False when `expected_version` no longer matches."""
-        before = self._task_status(task_id) if "status" in fields else None
         assignments = ", ".join(f"{name} = ?" for name in fields)
         sql = f"UPDATE tasks SET {assignments}, version = version + 1 WHERE id = ?"
         params: list[Any] = [*fields.values(), task_id]
         if expected_version is not None:
             sql += " AND version = ?"
             params.append(expected_version)
-        updated = self.run(sql, *params) == 1
-        if updated and before is not None:
-            self._count_status_change(before["session_id"], before["status"], fields["status"])
-        return updated
+        return self._update_counted(task_id, fields.get("status"), sql, *params)
 
     def finish_task(self, task_id: str, *, status: str, summary: str, now: float) -> None:
         """Give the task its final (or blocked) status and summary, and release its claim."""
@@ -293,17 +289,15 @@ class Transaction(ABC):
 
     def claim_task(self, task_id: str, client_id: str, now: float, lease_seconds: float) -> bool:
         """Take the lease when nobody else holds a live one; exactly one concurrent caller wins."""
-        before = self._task_status(task_id)
-        claimed = self.run(
+        return self._update_counted(
+            task_id,
+            "in_progress",
             "UPDATE tasks SET claimed_by = ?, claim_expires_at = ?, claim_lease_seconds = ?, "
             "status = 'in_progress', started_at = COALESCE(started_at, ?), updated_at = ?, version = version + 1 "
             "WHERE id = ? AND status IN ('pending', 'blocked', 'in_progress') "
             "AND (claimed_by IS NULL OR claimed_by = ? OR claim_expires_at < ?)",
             client_id, now + lease_seconds, lease_seconds, now, now, task_id, client_id, now,
-        ) == 1
-        if claimed and before is not None:
-            self._count_status_change(before["session_id"], before["status"], "in_progress")
-        return claimed
+        )
 
     def expired_claims(self, now: float, limit: int) -> list[ExpiredClaim]:
         rows = self.all(
@@ -315,26 +309,32 @@ class Transaction(ABC):
 
     def release_expired_claim(self, task_id: str, holder: str, now: float) -> bool:
         """Put a task whose lease lapsed back to pending; False if it was renewed or taken meanwhile."""
-        before = self._task_status(task_id)
-        released = self.run(
+        return self._update_counted(
+            task_id,
+            "pending",
             "UPDATE tasks SET status = 'pending', claimed_by = NULL, claim_expires_at = NULL, "
             "claim_lease_seconds = NULL, updated_at = ?, version = version + 1 "
             "WHERE id = ? AND status = 'in_progress' AND claimed_by = ? AND claim_expires_at < ?",
             now, task_id, holder, now,
-        ) == 1
-        if released and before is not None:
-            self._count_status_change(before["session_id"], "in_progress", "pending")
-        return released
+        )
+
+    def _update_counted(self, task_id: str, entered: str | None, sql: str, *params: Any) -> bool:
+        """Run an UPDATE of one task; when it changed the task into status `entered`, move the session's counters.
+
+        Every writer of a session holds its lock, so the status read before the change is still
+        the one the change replaced.
+        """
+        before = self._task_status(task_id) if entered is not None else None
+        changed = self.run(sql, *params) == 1
+        if changed and before is not None and entered is not None:
+            self._count_status_change(before["session_id"], before["status"], entered)
+        return changed
 
     def _task_status(self, task_id: str) -> Row | None:
         return self.one("SELECT session_id, status FROM tasks WHERE id = ?", task_id)
 
     def _count_status_change(self, session_id: str, left: str | None, entered: str) -> None:
-        """Keep the session's per-status task counters in step with a task's move from `left` to `entered`.
-
-        Every writer of a session holds its lock, so the status read before the change is still
-        the one the change replaced.
-        """
+        """Keep the session's per-status task counters in step with a task's move from `left` to `entered`."""
         if left == entered:
             return
         changes = [f"{TASK_COUNT_COLUMNS[entered]} = {TASK_COUNT_COLUMNS[entered]} + 1"]
