@@ -97,6 +97,7 @@ def test_newer_schema_is_refused(pg_url: str) -> None:
 
 
 def test_upgrade_from_schema_v1_counts_every_task(pg_url: str, workspace: Detection) -> None:
+    """Schema v1 had no counters: the upgrade counts every task per session, and every subtask and dependency."""
     with Orchestrator.open(pg_url) as orchestrator:
         session_id, client_id = start(orchestrator, workspace)
         for i in range(4):
@@ -104,10 +105,19 @@ def test_upgrade_from_schema_v1_counts_every_task(pg_url: str, workspace: Detect
         claimed = orchestrator.work.execute(session_id, client_id)["task"]["task_id"]
         orchestrator.work.complete(session_id, client_id, task_id=claimed, summary="done")
         orchestrator.work.execute(session_id, client_id)
+        plan = orchestrator.tasks.plan(session_id, client_id, draft("parent"), subtasks=[draft("a"), draft("b", dependencies=[0])])
     with psycopg.connect(pg_url, autocommit=True) as connection:  # back to what schema version 1 looked like
         for status in ("pending", "in_progress", "blocked", "completed", "failed", "cancelled"):
             connection.execute(f"ALTER TABLE sessions DROP COLUMN tasks_{status}")
+            connection.execute(f"ALTER TABLE sessions DROP COLUMN parents_{status}")
         connection.execute("DROP INDEX tasks_by_status_seq")
+        connection.execute("DROP TABLE messages")
+        connection.execute("DROP INDEX tasks_claimed")
+        for column in ("children", "open_children", "waiting_on", "claim_paths", "claim_lost_by"):
+            connection.execute(f"ALTER TABLE tasks DROP COLUMN {column}")
+        connection.execute("ALTER TABLE sessions DROP COLUMN message_seq")
+        connection.execute("ALTER TABLE clients DROP COLUMN message_seq")
+        connection.execute("ALTER TABLE clients DROP COLUMN principal")
         connection.execute("UPDATE store_meta SET value = '1' WHERE key = 'schema_version'")
     store = PostgresStore(pg_url)
     try:
@@ -115,8 +125,12 @@ def test_upgrade_from_schema_v1_counts_every_task(pg_url: str, workspace: Detect
         with store.transaction(write=False) as tx:
             assert tx.meta("schema_version") == str(SCHEMA_VERSION)
             assert tx.status_counts(session_id) == {
-                "pending": 2, "in_progress": 1, "blocked": 0, "completed": 1, "failed": 0, "cancelled": 0
+                "pending": 5, "in_progress": 1, "blocked": 0, "completed": 1, "failed": 0, "cancelled": 0
             }
+            assert tx.work_counts(session_id)["pending"] == 4, "the parent is counted apart"
+            ready = {t["id"] for t in tx.ready_tasks(session_id, 10)}
+            first, second = (s["task_id"] for s in plan["subtasks"])
+            assert first in ready and second not in ready and plan["task_id"] not in ready
     finally:
         store.close()
 

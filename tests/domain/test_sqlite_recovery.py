@@ -86,8 +86,8 @@ def test_store_killed_mid_checkpoint_opens_whole(store_path: Path, project: Path
     crashed = tmp_path / "crashed.db"
     with Orchestrator.open(str(store_path)) as orchestrator:
         init = orchestrator.sessions.initialize(detect_workspace(str(project)), client=agent("seed"))
-        for i in range(60):
-            orchestrator.tasks.plan(init["session_id"], init["client_id"], draft(f"task {i}", "x" * 2000))
+        for i in range(30):
+            orchestrator.tasks.plan(init["session_id"], init["client_id"], draft(f"task {i}", "x" * 8000))
         # What SIGKILL leaves behind: the file and its log as they are while the store is open.
         shutil.copyfile(store_path, crashed)
         shutil.copyfile(f"{store_path}-wal", f"{crashed}-wal")
@@ -104,7 +104,7 @@ def test_store_killed_mid_checkpoint_opens_whole(store_path: Path, project: Path
     try:
         assert store.check() == []
         with store.transaction(write=False) as tx:
-            assert tx.status_counts(init["session_id"])["pending"] == 60
+            assert tx.status_counts(init["session_id"])["pending"] == 30
     finally:
         store.close()
 

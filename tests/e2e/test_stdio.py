@@ -9,13 +9,14 @@ from pathlib import Path
 
 import pytest
 
+from taskweave.server.tools import TOOLS
 from tests.support import SERVE, call, server_env, stdio_client
 
 
 @pytest.mark.anyio
 async def test_a_real_process_serves_the_whole_workflow(store: str, project: Path) -> None:
     async with stdio_client(store, project) as client:
-        assert len((await client.list_tools()).tools) == 13
+        assert len((await client.list_tools()).tools) == len(TOOLS)
         init = await call(client, "orchestrator_initialize_session")
         assert init["workspace"]["root"] == str(project) and init["workspace"]["types"] == ["python"]
         plan = await call(client, "orchestrator_plan_task", title="p", description="d",

@@ -22,7 +22,7 @@ async def test_a_closed_connection_marks_its_client_disconnected(store: str, in_
         await call(watcher, "orchestrator_initialize_session")
         async with connect(visited, name="visitor") as visitor:
             visiting = await call(visitor, "orchestrator_initialize_session")
-        status = await call(watcher, "orchestrator_get_status")
+        status = await call(watcher, "orchestrator_get_status", detail="full")
         states = {c["client_id"]: c["state"] for c in status["clients"]}
         assert states[visiting["client_id"]] == "disconnected"
 

@@ -49,7 +49,7 @@ async def test_workflow_and_shared_session_over_one_daemon(daemon: str, project:
         await call(planner, "orchestrator_complete_task", task_id=b, summary="built it")
         report = await call(worker, "orchestrator_synthesize_results", parent_task_id=plan["task_id"])
         assert "### researcher" in report["report"] and "built it" in report["report"]
-        status = await call(worker, "orchestrator_get_status")
+        status = await call(worker, "orchestrator_get_status", detail="full")
         assert {c["transport"] for c in status["clients"]} == {"http"}
 
 
@@ -68,7 +68,7 @@ async def test_two_daemons_serve_one_store(store: str, project: Path) -> None:
             )
             assert stale["code"] == "conflict" and stale["current_version"] == 2
             status = await call(planner, "orchestrator_get_status")
-            assert status["claims"][0]["client_id"] == joined["client_id"]
+            assert status["tasks"]["in_progress"][0]["claim"]["client_id"] == joined["client_id"]
 
 
 async def test_stateless_revision_works_with_explicit_ids(daemon: str, project: Path) -> None:

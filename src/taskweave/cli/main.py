@@ -17,7 +17,6 @@ from typing import TypeVar
 from taskweave import __version__
 from taskweave.errors import TaskweaveError
 
-
 Shown = TypeVar("Shown")
 
 
@@ -68,7 +67,7 @@ def cmd_status(args: argparse.Namespace) -> int:
                     workspace.root,
                     hint=f"Start one from your agent ({INITIALIZE_SESSION}); `taskweave sessions --all` lists every session.",
                 )
-        status = orchestrator.sessions.status(session_id)
+        status = orchestrator.sessions.status(session_id, detail="full")
     _show(status, args.json, render_status)
     return 0
 

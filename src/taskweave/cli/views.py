@@ -20,6 +20,7 @@ def render_status(status: Status) -> str:
     sections: tuple[tuple[str, list[TaskBrief]], ...] = (
         ("In progress", tasks["in_progress"]),
         ("Ready next", tasks["ready"]),
+        ("Ready to synthesize", tasks["to_synthesize"]),
         ("Recently updated", tasks["recently_updated"]),
     )
     for title, listed in sections:
@@ -32,8 +33,9 @@ def render_status(status: Status) -> str:
     if status["clients"]:
         lines += ["", "Clients:"]
         for client in status["clients"]:
-            name = f"{client['name']} {client['version']}".strip()
-            lines.append(f"  {client['client_id']}  {client['state']:<12} {name} via {client['transport']} on {client['host']}, last seen {client['last_seen']}")
+            name = f"{client['name']} {client.get('version', '')}".strip()
+            where = f" via {client.get('transport')} on {client.get('host')}" if "transport" in client else ""
+            lines.append(f"  {client['client_id']}  {client['state']:<12} {name}{where}, last seen {client['last_seen']}")
     return "\n".join(lines)
 
 

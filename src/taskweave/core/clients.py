@@ -37,7 +37,7 @@ class ClientInfo:
 
 def unknown_client(client_id: str) -> NotFound:
     return NotFound(
-        f"Unknown client_id {client_id!r}.",
+        f"Unknown client_id {limits.shown(client_id)}.",
         hint=f"Omit client_id to register as a new client; use the client_id {INITIALIZE_SESSION} returned.",
     )
 

@@ -131,7 +131,7 @@ def session_by_id(tx: Transaction, session_id: str) -> SessionRow:
     session = tx.session(session_id)
     if session is None:
         raise NotFound(
-            f"No session {session_id!r}.",
+            f"No session {limits.shown(session_id)}.",
             hint=f"Call {INITIALIZE_SESSION}, or pick one from {LIST_SESSIONS}.",
         )
     return session
@@ -153,7 +153,7 @@ def task_in_session(tx: Transaction, session_id: str, task_id: str) -> TaskRow:
     task = tx.task(task_id)
     if task is None or task["session_id"] != session_id:
         raise NotFound(
-            f"No task {task_id!r} in session {session_id}.",
+            f"No task {limits.shown(task_id)} in session {session_id}.",
             hint=f"Use a task_id from {GET_STATUS} or {QUERY_TASKS}.",
         )
     return task

@@ -11,6 +11,7 @@ import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from taskweave.core.limits import shown
 from taskweave.errors import Conflict
 from taskweave.store import Transaction
 
@@ -34,7 +35,7 @@ def replay(tx: Transaction, request: Write) -> dict[str, Any] | None:
         return None
     if stored["tool"] != request.operation or stored["request_hash"] != request_hash(request.operation, request.arguments):
         raise Conflict(
-            f"The idempotency_key {key!r} was already used for a different request.",
+            f"The idempotency_key {shown(key)} was already used for a different request.",
             hint="Use a new key for a new request; reuse a key only to retry the very same call.",
         )
     answer: dict[str, Any] = json.loads(stored["response"])

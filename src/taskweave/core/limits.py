@@ -21,6 +21,16 @@ ARTIFACTS = 20
 PAGE_SIZE = 200
 LEASE_MIN_SECONDS = 10
 LEASE_MAX_SECONDS = 86_400
+EVENT_SEQ_MAX = 2**63 - 1
+
+
+SHOWN_CHARS = 80
+
+
+def shown(value: object) -> str:
+    """`value` as an error message quotes it: its repr, cut short (a bad value can be very long)."""
+    text_form = repr(value)
+    return text_form if len(text_form) <= SHOWN_CHARS else text_form[: SHOWN_CHARS - 3] + "..."
 
 
 def text(field: str, value: str | None, limit: int, *, required: bool = False) -> str | None:

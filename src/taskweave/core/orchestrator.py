@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from taskweave.core.domain import Domain, Settings
+from taskweave.core.reading import Reading
 from taskweave.core.reports import Reports
 from taskweave.core.sessions import Sessions
 from taskweave.core.tasks import Tasks
@@ -16,7 +17,7 @@ from taskweave.store import Store, open_store
 
 
 class Orchestrator:
-    """Agents call `sessions`, `tasks`, `work` and `reports`; a server also calls `upkeep`."""
+    """Agents call `sessions`, `tasks`, `work`, `reports` and `reading`; a server also calls `upkeep`."""
 
     def __init__(self, store: Store, *, clock: Callable[[], float] = time.time, settings: Settings = Settings()) -> None:
         self.domain = Domain(store, clock=clock, settings=settings)
@@ -24,6 +25,7 @@ class Orchestrator:
         self.tasks = Tasks(self.domain)
         self.work = Work(self.domain)
         self.reports = Reports(self.domain)
+        self.reading = Reading(self.sessions, self.tasks, self.reports)
         self.upkeep = Upkeep(self.domain)
 
     @property

@@ -5,10 +5,13 @@ from __future__ import annotations
 from typing import TypedDict
 
 from taskweave.core.domain import Change, Domain, Write
+from taskweave.core.limits import shown
+from taskweave.core.model import FINISHED
 from taskweave.core.synthesis import LISTED_TASKS, build_report
+from taskweave.core.tool_names import GET_STATUS, READ_ARTIFACT
 from taskweave.core.views import ArtifactRef, Summary
 from taskweave.errors import NotFound
-from taskweave.store.records import ArtifactRow
+from taskweave.store.records import ArtifactRow, TaskRow
 
 INLINE_REPORT_CHARS = 20_000
 
@@ -18,6 +21,8 @@ class Synthesis(TypedDict):
     report: str
     progress: Summary
     artifact: ArtifactRef
+    parent_completed: bool
+    next_step: str
 
 
 class Reports:
@@ -27,35 +32,63 @@ class Reports:
     def synthesize(
         self, session_id: str, actor: str | None, *, parent_task_id: str | None = None, idempotency_key: str | None = None
     ) -> Synthesis:
-        """Combine the work under a parent (or the session) into one report, kept as an artifact."""
+        """Combine the work under a parent (or the session) into one report, kept as an artifact.
+
+        A parent whose every subtask is finished is complete once synthesized: its report is its result.
+        """
         request = Write(session_id, actor, "synthesize_results", {"parent_task_id": parent_task_id}, idempotency_key)
 
         def synthesize(change: Change) -> Synthesis:
             tx = change.tx
-            if parent_task_id:
-                parent = change.task(parent_task_id)
-                ids = tx.subtree_ids(parent_task_id)
+            parent = change.task(parent_task_id) if parent_task_id else None
+            if parent is not None:
+                ids = tx.subtree_ids(parent["id"])
                 rows = tx.tasks_by_ids(ids[:LISTED_TASKS])
-                counts = tx.subtree_status_counts(parent_task_id)
+                counts = tx.subtree_work_counts(parent["id"])
                 title = f"Results: {parent['title']}"
                 truncated = len(ids) > LISTED_TASKS
             else:
                 rows = tx.session_tasks(change.session_id, LISTED_TASKS)
-                counts = tx.status_counts(change.session_id)
+                counts = tx.work_counts(change.session_id)
                 title = f"Results: session {change.session['name']}"
-                truncated = sum(counts.values()) > LISTED_TASKS
+                truncated = sum(tx.status_counts(change.session_id).values()) > LISTED_TASKS
             artifacts = [a for a in tx.artifacts_of([r["id"] for r in rows]) if a["kind"] != "synthesis"]
             report, figures = build_report(title, rows, artifacts, counts, truncated)
-            stored = change.add_artifact(parent_task_id or None, "synthesis", "synthesis-report.md", "text/markdown", report)
+            task_id = parent["id"] if parent else None
+            stored = change.add_artifact(task_id, "synthesis", "synthesis-report.md", "text/markdown", report)
+            completes = parent is not None and parent["open_children"] == 0 and parent["status"] not in FINISHED
+            if parent is not None and completes:
+                summary = f"Synthesized: {figures['counts']['completed']} of {figures['total']} subtask(s) completed."
+                tx.finish_task(parent["id"], status="completed", summary=summary, now=change.now)
+                change.event("task.completed", parent["id"], synthesized=True)
             if len(report) > INLINE_REPORT_CHARS:
                 report = report[:INLINE_REPORT_CHARS] + "\n\n[...truncated; read the artifact for the full report]\n"
-            return {"parent_task_id": parent_task_id, "report": report, "progress": figures, "artifact": stored}
+            return {
+                "parent_task_id": parent_task_id,
+                "report": report,
+                "progress": figures,
+                "artifact": stored,
+                "parent_completed": completes,
+                "next_step": _after_synthesis(parent, completes),
+            }
 
         return self.domain.write(request, synthesize)
 
     def artifact(self, artifact_id: str) -> ArtifactRow:
+        """An artifact with its content (the artifact resource and `orchestrator_read_artifact`)."""
         with self.domain.reading() as tx:
             artifact = tx.artifact(artifact_id)
         if artifact is None:
-            raise NotFound(f"No artifact {artifact_id!r}.", hint="Use an artifact URI a tool returned.")
+            raise NotFound(f"No artifact {shown(artifact_id)}.", hint="Use an artifact URI a tool returned.")
         return artifact
+
+
+def _after_synthesis(parent: TaskRow | None, completed: bool) -> str:
+    if parent is None:
+        return f"The report is kept as an artifact; read it with {READ_ARTIFACT}."
+    if completed:
+        return f"Task {parent['id']} is complete; its report is its result. {GET_STATUS} shows what is left."
+    return (
+        f"Task {parent['id']} stays open: {parent['open_children']} of its subtasks are unfinished. "
+        "Synthesize it again when they are done to complete it."
+    )

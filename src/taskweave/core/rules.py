@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from taskweave.core.limits import shown
 from taskweave.core.model import DEFAULT_PRIORITY, FINISHED, PRIORITIES, UPDATE_TRANSITIONS
 from taskweave.core.tool_names import (
     CANCEL_TASK,
@@ -20,7 +21,7 @@ from taskweave.store.records import TaskRow
 def parse_priority(priority: str | None, field_prefix: str = "") -> int:
     name = (priority or DEFAULT_PRIORITY).strip().lower()
     if name not in PRIORITIES:
-        raise InvalidInput(f"'{field_prefix}priority' is {priority!r}.", hint=f"Use one of: {', '.join(PRIORITIES)}.")
+        raise InvalidInput(f"'{field_prefix}priority' is {shown(priority)}.", hint=f"Use one of: {', '.join(PRIORITIES)}.")
     return PRIORITIES[name]
 
 
@@ -104,17 +105,36 @@ def transition_hint(current: str, wanted: str) -> str:
     return f"From {current} an update may set: {', '.join(allowed) or 'nothing'}."
 
 
-def next_steps(figures: Summary, mine: list[str], ready: list[TaskRow]) -> list[str]:
+def next_steps(figures: Summary, mine: list[str], ready: list[TaskRow], to_synthesize: list[TaskRow]) -> list[str]:
     """What an agent attaching to the session should do next."""
     steps: list[str] = []
     if mine:
         steps.append(f"You hold {len(mine)} claimed task(s): finish them with {COMPLETE_TASK}.")
-    if figures["total"] == 0:
+    if figures["total"] == 0 and not to_synthesize:
         steps.append(f"The plan is empty: create tasks with {PLAN_TASK}.")
     elif ready:
         steps.append(f"Claim the next ready task: {EXECUTE_TASK} without a task_id.")
-    elif figures["all_finished"]:
-        steps.append(f"Every task is finished: combine the results with {SYNTHESIZE_RESULTS}.")
-    else:
+    if to_synthesize:
+        steps.append(synthesis_step(to_synthesize[0]))
+    elif figures["all_finished"] and not ready:
+        steps.append(f"Every task is finished: combine the session's results with {SYNTHESIZE_RESULTS}.")
+    elif not ready and figures["total"]:
         steps.append(f"No task is ready right now; check {GET_STATUS} for blocked or claimed work.")
     return steps
+
+
+def synthesis_step(parent: TaskRow) -> str:
+    return (
+        f"Every subtask of {parent['id']} ({parent['title']!r}) is finished: "
+        f"{SYNTHESIZE_RESULTS} with parent_task_id={parent['id']} combines them and completes it."
+    )
+
+
+def check_not_parent(task: TaskRow) -> None:
+    """A parent is a container: its work happens in its subtasks, and its synthesis completes it."""
+    if task["children"] > 0:
+        raise Conflict(
+            f"Task {task['id']} is a parent of {task['children']} subtask(s); its work happens in them.",
+            hint=f"Claim a subtask ({EXECUTE_TASK} without a task_id takes the best ready one). When every "
+            f"subtask is finished, {SYNTHESIZE_RESULTS} with parent_task_id={task['id']} completes it.",
+        )

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, NotRequired, TypedDict
 
 from taskweave.core import limits, specialists
 from taskweave.core.clients import ClientInfo, bind_client
@@ -33,26 +35,39 @@ from taskweave.core.views import (
     summary,
     task_brief,
 )
-from taskweave.errors import Conflict, NotFound
+from taskweave.errors import Conflict, InvalidInput, NotFound
 from taskweave.store import Transaction
 
 if TYPE_CHECKING:
     from taskweave.workspace import Detection
 
 DEFAULT_SESSION_NAME = "main"
-STATUS_IN_PROGRESS_LIMIT = 50
-STATUS_READY_LIMIT = 10
-STATUS_RECENT_LIMIT = 20
-STATUS_CLIENTS_LIMIT = 20
-STATUS_EVENTS_LIMIT = 200
 SESSIONS_LIMIT = 50
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """How many of each kind of entry an answer lists: answers stay small at any session size."""
+
+    in_progress: int
+    ready: int
+    to_synthesize: int
+    recent: int
+    clients: int
+    events: int
+
+
+# Every default answer stays within a few kilobytes; `detail="full"` asks for the long lists.
+BRIEF = Sizes(in_progress=8, ready=5, to_synthesize=3, recent=3, clients=5, events=20)
+FULL = Sizes(in_progress=50, ready=20, to_synthesize=20, recent=20, clients=50, events=200)
+DETAILS = ("brief", "full")
 
 GUIDANCE = (
     "This session is shared and durable: every agent in this workspace sees the same plan. "
     f"Plan work with {PLAN_TASK} (a parent with subtasks in one call), claim a task with "
     f"{EXECUTE_TASK}, finish it with {COMPLETE_TASK} (long output goes into "
-    f"detailed_work), and combine results with {SYNTHESIZE_RESULTS}. Keep client_id: "
-    f"pass it to {INITIALIZE_SESSION} after a reconnect to keep your claims."
+    f"detailed_work), and combine a parent's results with {SYNTHESIZE_RESULTS}, which completes it. "
+    f"Keep client_id: pass it to {INITIALIZE_SESSION} after a reconnect to keep your claims."
 )
 
 
@@ -61,7 +76,7 @@ class WorkspaceView(TypedDict):
     root: str
     types: list[str]
     vcs: str | None
-    detection: dict[str, Any]
+    warnings: list[str]
 
 
 class Attachment(TypedDict):
@@ -75,6 +90,7 @@ class Attachment(TypedDict):
     summary: Summary
     active_tasks: list[TaskBrief]
     ready_tasks: list[TaskBrief]
+    to_synthesize: list[TaskBrief]
     your_claims: list[str]
     status_uri: str
     guidance: str
@@ -88,7 +104,13 @@ class HeldClaim(ClaimView):
 class StatusTasks(TypedDict):
     in_progress: list[TaskBrief]
     ready: list[TaskBrief]
+    to_synthesize: list[TaskBrief]
     recently_updated: list[TaskBrief]
+
+
+class ClientCounts(TypedDict):
+    connected: int
+    listed: int
 
 
 class Status(TypedDict):
@@ -101,12 +123,13 @@ class Status(TypedDict):
     counts: dict[str, int]
     progress: Progress
     tasks: StatusTasks
-    claims: list[HeldClaim]
     clients: list[ClientView]
     last_event_seq: int
     last_activity_at: str | None
+    claims: NotRequired[list[HeldClaim]]
     events: NotRequired[list[EventView]]
     events_truncated: NotRequired[bool]
+    next_since: NotRequired[int]
 
 
 class Ended(TypedDict):
@@ -147,6 +170,7 @@ class Sessions:
     ) -> Attachment:
         """Attach to the workspace's session, creating one only when none fits; register the client."""
         name = limits.text("session_name", session_name, limits.NAME)
+        refuse_too_wide(workspace.root)
         now = self.domain.clock()
         overrides = specialists.specialist_overrides(workspace.config)
         with self.domain.store.transaction() as tx:
@@ -157,7 +181,7 @@ class Sessions:
             if session is None:
                 if new_session and name and tx.active_session(ws["id"], name):
                     raise Conflict(
-                        f"An active session named {name!r} already exists in this workspace.",
+                        f"An active session named {limits.shown(name)} already exists in this workspace.",
                         hint="Omit new_session to attach to it, or choose another session_name.",
                     )
                 final_name = name or _free_session_name(tx, ws["id"], new_session)
@@ -168,10 +192,12 @@ class Sessions:
             if attached and specialist_overrides(session) != overrides:
                 tx.set_session_metadata(session["id"], {**json.loads(session["metadata"]), "specialists": overrides})
             client_row = bind_client(tx, session["id"], client, client_id, now)
-            figures = summary(tx.status_counts(session["id"]))
-            in_progress = tx.tasks_with_status(session["id"], "in_progress", STATUS_IN_PROGRESS_LIMIT)
-            ready = tx.ready_tasks(session["id"], STATUS_READY_LIMIT)
-            mine = [t["id"] for t in in_progress if t["claimed_by"] == client_row["id"]]
+            figures = summary(tx.work_counts(session["id"]))
+            in_progress = tx.tasks_with_status(session["id"], "in_progress", BRIEF.in_progress)
+            ready = tx.ready_tasks(session["id"], BRIEF.ready)
+            parents_done = tx.to_synthesize(session["id"], BRIEF.to_synthesize)
+            mine = [t["id"] for t in tx.claims_of(session["id"], client_row["id"])]
+        warnings = [str(w) for w in workspace.evidence.get("warnings", [])]
         return {
             "session_id": session["id"],
             "session_name": session["name"],
@@ -182,15 +208,16 @@ class Sessions:
                 "root": workspace.root,
                 "types": list(workspace.types),
                 "vcs": workspace.vcs,
-                "detection": workspace.evidence,
+                "warnings": warnings,
             },
             "summary": figures,
             "active_tasks": [task_brief(t, now) for t in in_progress],
             "ready_tasks": [task_brief(t, now) for t in ready],
+            "to_synthesize": [task_brief(t, now) for t in parents_done],
             "your_claims": mine,
             "status_uri": status_uri(session["id"]),
             "guidance": GUIDANCE,
-            "next_steps": next_steps(figures, mine, ready),
+            "next_steps": [*_root_warning(workspace), *next_steps(figures, mine, ready, parents_done)],
         }
 
     def active_session_id(self, workspace: Detection) -> str | None:
@@ -199,20 +226,35 @@ class Sessions:
             session = tx.active_session(ws["id"], None) if ws else None
         return session["id"] if session else None
 
-    def status(self, session_id: str, *, include_completed: bool = False, since: int | None = None) -> Status:
-        """The session at a glance, at a cost that does not grow with the number of tasks."""
+    def status(
+        self, session_id: str, *, include_completed: bool = False, since: int | None = None, detail: str = "brief"
+    ) -> Status:
+        """The session at a glance, at a cost and a size that do not grow with the number of tasks.
+
+        `detail="full"` lists more of each kind, every client with its details, and the claims apart.
+        """
+        if detail not in DETAILS:
+            raise InvalidInput(f"'detail' is {limits.shown(detail)}.", hint=f"Use one of: {', '.join(DETAILS)}.")
+        if since is not None:
+            limits.between("since", since, 0, limits.EVENT_SEQ_MAX)
+        sizes = FULL if detail == "full" else BRIEF
         now = self.domain.clock()
+        lease = self.domain.settings.lease_seconds
         with self.domain.reading() as tx:
             session = session_by_id(tx, session_id)
             ws = tx.workspace(session["workspace_id"])
-            counts = tx.status_counts(session_id)
-            in_progress = tx.tasks_with_status(session_id, "in_progress", STATUS_IN_PROGRESS_LIMIT)
-            ready = tx.ready_tasks(session_id, STATUS_READY_LIMIT)
-            recent = tx.recently_updated(session_id, STATUS_RECENT_LIMIT, include_completed)
-            clients = tx.clients(session_id, STATUS_CLIENTS_LIMIT)
-            events = tx.events_since(session_id, since, STATUS_EVENTS_LIMIT) if since is not None else None
+            counts = tx.work_counts(session_id)
+            in_progress = tx.tasks_with_status(session_id, "in_progress", sizes.in_progress)
+            ready = tx.ready_tasks(session_id, sizes.ready)
+            parents_done = tx.to_synthesize(session_id, sizes.to_synthesize)
+            listed = {t["id"] for t in (*in_progress, *ready, *parents_done)}
+            recent = [
+                t for t in tx.recently_updated(session_id, sizes.recent + len(listed), include_completed)
+                if t["id"] not in listed
+            ][: sizes.recent]
+            clients = tx.clients(session_id, sizes.clients, connected_since=None if detail == "full" else now - lease)
+            events = tx.events_since(session_id, since, sizes.events + 1) if since is not None else None
         figures = summary(counts)
-        lease = self.domain.settings.lease_seconds
         result: Status = {
             "session_id": session_id,
             "session_name": session["name"],
@@ -223,18 +265,23 @@ class Sessions:
             "tasks": {
                 "in_progress": [task_brief(t, now) for t in in_progress],
                 "ready": [task_brief(t, now) for t in ready],
+                "to_synthesize": [task_brief(t, now) for t in parents_done],
                 "recently_updated": [task_brief(t, now) for t in recent],
             },
-            "claims": [
-                {**claim, "task_id": t["id"]} for t in in_progress if (claim := claim_view(t, now)) is not None
-            ],
-            "clients": [client_view(c, now, lease) for c in clients],
+            "clients": [client_view(c, now, lease, brief=detail != "full") for c in clients],
             "last_event_seq": session["last_event_seq"],
             "last_activity_at": iso(session["last_activity_at"]),
         }
+        if detail == "full":
+            result["claims"] = [
+                {**claim, "task_id": t["id"]} for t in in_progress if (claim := claim_view(t, now)) is not None
+            ]
         if events is not None:
-            result["events"] = [event_view(e) for e in events]
-            result["events_truncated"] = len(events) == STATUS_EVENTS_LIMIT
+            listed_events = events[: sizes.events]
+            result["events"] = [event_view(e) for e in listed_events]
+            result["events_truncated"] = len(events) > sizes.events
+            if result["events_truncated"]:
+                result["next_since"] = listed_events[-1]["seq"]
         return result
 
     def resume(self, session_id: str, actor: str | None) -> Status:
@@ -264,7 +311,7 @@ class Sessions:
                 )
             tx.set_session_status(session_id, "ended", now)
             tx.append_event(session_id, "session.ended", actor, now)
-            counts = tx.status_counts(session_id)
+            counts = tx.work_counts(session_id)
         return {"session_id": session_id, "status": "ended", "summary": summary(counts), "ended_at": iso(now)}
 
     def listing(self, workspace: Detection | None, *, limit: int = SESSIONS_LIMIT) -> SessionList:
@@ -284,7 +331,7 @@ class Sessions:
                     "name": s["name"],
                     "status": s["status"],
                     "workspace_root": s["workspace_root"],
-                    "counts": summary(tx.status_counts(s["id"]))["counts"],
+                    "counts": summary(tx.work_counts(s["id"]))["counts"],
                     "created_at": iso(s["created_at"]),
                     "last_activity_at": iso(s["last_activity_at"]),
                     "connected_clients": tx.connected_client_count(s["id"], seen_since),
@@ -306,3 +353,25 @@ def _free_session_name(tx: Transaction, workspace_id: str, new_session: bool) ->
 
 def no_active_session(workspace_root: str, hint: str = f"Call {INITIALIZE_SESSION} first.") -> NotFound:
     return NotFound(f"No active session in the workspace {workspace_root}.", hint=hint)
+
+
+def refuse_too_wide(root: str) -> None:
+    """A session never spans the whole filesystem or a home directory: that is not a project."""
+    home = os.path.realpath(os.path.expanduser("~"))
+    if root in (os.sep, home):
+        where = "the filesystem root" if root == os.sep else "your home directory"
+        raise InvalidInput(
+            f"The workspace would be {root}, {where}, not a project.",
+            hint=f"Pass working_directory (your project's directory) to {INITIALIZE_SESSION}, "
+            "or start your client in the project.",
+        )
+
+
+def _root_warning(workspace: Detection) -> list[str]:
+    """The first next step when the root was chosen for want of any project marker."""
+    if workspace.evidence.get("rule") != "start":
+        return []
+    return [
+        f"Check the workspace: {workspace.root} holds no version control or project marker, so it was taken "
+        f"as is. If your project is elsewhere, call {INITIALIZE_SESSION} again with working_directory."
+    ]

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from taskweave.core.limits import shown
 from taskweave.errors import InvalidInput
 
 DEFAULT_SPECIALIST = "implementer"
@@ -74,7 +75,7 @@ def resolve(name: str | None, overrides: Mapping[str, str]) -> str:
     roles = available(overrides)
     if key not in roles:
         raise InvalidInput(
-            f"Unknown specialist {name!r}.",
+            f"Unknown specialist {shown(name)}.",
             hint=f"Use one of: {', '.join(sorted(roles))}; or define it under [specialists.{key}] in .taskweave.toml.",
         )
     return key

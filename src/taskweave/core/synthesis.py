@@ -19,8 +19,13 @@ def build_report(
     counts: dict[str, int],
     truncated: bool,
 ) -> tuple[str, Summary]:
-    """Markdown for `tasks` (a subtree or a session) and the progress figures it states."""
+    """Markdown for `tasks` (a subtree or a session) and the progress figures it states.
+
+    Parents are containers: they are listed as the plans they are, and the figures count the work.
+    """
     figures = summary(counts)
+    parents = [t for t in tasks if t["children"] > 0]
+    tasks = [t for t in tasks if t["children"] == 0]
     by_task: dict[str | None, list[ArtifactMeta]] = defaultdict(list)
     for artifact in artifacts:
         by_task[artifact["task_id"]].append(artifact)
@@ -34,6 +39,15 @@ def build_report(
     )
     if truncated:
         lines.append(f"_Only the first {LISTED_TASKS} tasks are listed; the figures cover all of them._")
+
+    if parents:
+        lines += ["", "## Plans"]
+        for parent in parents:
+            finished = parent["children"] - parent["open_children"]
+            lines.append(
+                f"- **{parent['title']}** (`{parent['id']}`, {parent['status']}): "
+                f"{finished} of {parent['children']} subtask(s) finished"
+            )
 
     completed = [t for t in tasks if t["status"] == "completed"]
     if completed:

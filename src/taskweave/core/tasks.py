@@ -9,14 +9,17 @@ from typing import Any, TypedDict
 from taskweave.core import limits, specialists
 from taskweave.core.domain import Change, Domain, Write, session_by_id, task_in_session
 from taskweave.core.model import FINISHED, STATUSES
-from taskweave.core.rules import check_update_transition, parse_priority
-from taskweave.core.sessions import STATUS_READY_LIMIT
+from taskweave.core.rules import check_update_transition, holds_live_claim, parse_priority
+from taskweave.core.sessions import DETAILS, FULL
 from taskweave.core.tool_names import QUERY_TASKS, UPDATE_TASK
 from taskweave.core.uris import task_uri
-from taskweave.core.views import ArtifactRef, TaskView, artifact_ref, task_view
+from taskweave.core.views import ArtifactRef, TaskBrief, TaskView, artifact_ref, task_brief, task_view
 from taskweave.errors import Conflict, InvalidInput, NotFound
 from taskweave.store.records import Row, TaskRow
 from taskweave.store.transaction import RELEASED_CLAIM, new_id
+
+DEFAULT_PAGE = 10
+LISTED_SUMMARY_CHARS = 200
 
 
 @dataclass(frozen=True)
@@ -67,19 +70,25 @@ class Planned(TypedDict):
     ready: list[str]
 
 
-class TaskPage(TypedDict):
-    tasks: list[TaskView]
-    total: int
-    limit: int
-    offset: int
-    has_more: bool
-
-
 class Cancelled(TypedDict):
     task_id: str
     status: str
     cancelled: list[str]
     open_subtasks_left: int
+    claims_taken: list[str]
+
+
+class TaskListing(TaskBrief):
+    version: int
+    summary: str | None
+
+
+class ListingPage(TypedDict):
+    tasks: list[TaskListing] | list[TaskView]
+    total: int
+    limit: int
+    offset: int
+    has_more: bool
 
 
 class TaskDetail(TaskView):
@@ -118,6 +127,10 @@ class Tasks:
                         f"Parent task {parent_task_id} is cancelled.",
                         hint=f"Plan under an open task, or reopen the parent with {UPDATE_TASK}.",
                     )
+                if parent["status"] in FINISHED:
+                    # New work under a finished parent reopens it: its synthesis no longer covers everything.
+                    change.tx.update_task(parent_task_id, {"status": "pending", "finished_at": None, "updated_at": change.now})
+                    change.event("task.reopened", parent_task_id, reason="a subtask was planned under it")
             dependencies = [str(d) for d in task.dependencies]
             change.require_tasks(dependencies, "dependencies")
             main_id = _insert_task(change, task, parent_task_id, dependencies, "")
@@ -126,7 +139,7 @@ class Tasks:
                 resolved = _subtask_dependencies(change, subtask.dependencies, created, index)
                 sub_id = _insert_task(change, subtask, main_id, resolved, f"subtasks[{index}].")
                 created.append({"task_id": sub_id, "title": limits.text("title", subtask.title, limits.TITLE) or ""})
-            ready = change.tx.ready_tasks(session_id, STATUS_READY_LIMIT, parent_id=main_id) if created else []
+            ready = change.tx.ready_tasks(session_id, FULL.ready, parent_id=main_id) if created else []
             return {
                 "task_id": main_id,
                 "title": limits.text("title", task.title, limits.TITLE) or "",
@@ -166,9 +179,11 @@ class Tasks:
                     current_version=task["version"],
                 )
             columns = _changed_columns(change, task, changes)
+            if changes.parent_task_id is not None:
+                change.tx.move_task(task_id, changes.parent_task_id)
             if changes.dependencies is not None:
                 change.tx.replace_dependencies(task_id, list(dict.fromkeys(changes.dependencies)))
-            if columns or changes.dependencies is not None:
+            if columns or changes.dependencies is not None or changes.parent_task_id is not None:
                 columns["updated_at"] = change.now
                 if not change.tx.update_task(task_id, columns, expected_version=expected_version):
                     raise Conflict(f"Task {task_id} changed while being updated.", hint="Read it again and retry.")
@@ -186,12 +201,16 @@ class Tasks:
         specialist: str | None = None,
         parent_task_id: str | None = None,
         text: str | None = None,
-        limit: int = 50,
+        limit: int = DEFAULT_PAGE,
         offset: int = 0,
-    ) -> TaskPage:
+        detail: str = "brief",
+    ) -> ListingPage:
+        """A page of the session's tasks, oldest first; `detail="full"` shows each task whole but its description."""
+        if detail not in DETAILS:
+            raise InvalidInput(f"'detail' is {limits.shown(detail)}.", hint=f"Use one of: {', '.join(DETAILS)}.")
         for value in status:
             if value not in STATUSES:
-                raise InvalidInput(f"'status' contains {value!r}.", hint=f"Use any of: {', '.join(STATUSES)}.")
+                raise InvalidInput(f"'status' contains {limits.shown(value)}.", hint=f"Use any of: {', '.join(STATUSES)}.")
         limits.between("limit", limit, 1, limits.PAGE_SIZE)
         limits.between("offset", offset, 0, 10**9)
         search = limits.text("text", text, limits.SEARCH_TEXT)
@@ -209,8 +228,12 @@ class Tasks:
                 limit=limit,
                 offset=offset,
             )
-            deps = tx.dependency_ids([r["id"] for r in rows])
-        tasks = [task_view(row, deps[row["id"]], now, with_description=False) for row in rows]
+            deps = tx.dependency_ids([r["id"] for r in rows]) if detail == "full" else {}
+        tasks: list[TaskListing] | list[TaskView]
+        if detail == "full":
+            tasks = [task_view(row, deps[row["id"]], now, with_description=False) for row in rows]
+        else:
+            tasks = [_listing(row, now) for row in rows]
         return {"tasks": tasks, "total": total, "limit": limit, "offset": offset, "has_more": offset + len(rows) < total}
 
     def cancel(
@@ -221,30 +244,49 @@ class Tasks:
         *,
         reason: str | None = None,
         cascade: bool = False,
+        force: bool = False,
         idempotency_key: str | None = None,
     ) -> Cancelled:
+        """Cancel a task (with `cascade`, its open subtasks too). A task another client holds a live claim on
+        is cancelled only with `force`; that client keeps the right to hand in its report."""
         why = limits.text("reason", reason, limits.REASON)
-        request = Write(
-            session_id, actor, "cancel_task", {"task_id": task_id, "reason": why, "cascade": cascade}, idempotency_key
-        )
+        arguments = {"task_id": task_id, "reason": why, "cascade": cascade, "force": force or None}
+        request = Write(session_id, actor, "cancel_task", arguments, idempotency_key)
 
         def cancel(change: Change) -> Cancelled:
             task = change.task(task_id)
             if task["status"] in FINISHED:
                 raise Conflict(f"Task {task_id} is already {task['status']}.", hint="Nothing to cancel.")
-            targets = [task_id]
+            targets = [task]
             if cascade:
                 subtree = change.tx.tasks_by_ids(change.tx.subtree_ids(task_id))
-                targets += [t["id"] for t in subtree if t["status"] not in FINISHED]
-            for target in targets:
-                change.tx.finish_task(
-                    target, status="cancelled", summary=f"Cancelled: {why}" if why else "Cancelled.", now=change.now
+                targets += [t for t in subtree if t["status"] not in FINISHED]
+            held = [t for t in targets if holds_live_claim(t, change.now) and t["claimed_by"] != change.actor]
+            if held and not force:
+                holders = ", ".join(sorted({f"{t['id']} by {t['claimed_by']}" for t in held}))
+                raise Conflict(
+                    f"Cancelling would take {len(held)} task(s) from the client(s) working on them: {holders}.",
+                    hint="Pass force=true to cancel anyway (each holder can still hand in its report), "
+                    "or wait for them to finish.",
+                    claimed=[t["id"] for t in held],
                 )
-                change.event("task.cancelled", target, reason=why)
+            summary = f"Cancelled: {why}" if why else "Cancelled."
+            for target in targets:
+                holder = target["claimed_by"] if target in held else None
+                change.tx.finish_task(target["id"], status="cancelled", summary=summary, now=change.now)
+                if holder:
+                    change.tx.update_task(target["id"], {"claim_lost_by": holder})
+                change.event("task.cancelled", target["id"], reason=why, **({"claim_taken_from": holder} if holder else {}))
             open_children = 0 if cascade else sum(
                 n for s, n in change.tx.child_status_counts(task_id).items() if s not in FINISHED
             )
-            return {"task_id": task_id, "status": "cancelled", "cancelled": targets, "open_subtasks_left": open_children}
+            return {
+                "task_id": task_id,
+                "status": "cancelled",
+                "cancelled": [t["id"] for t in targets],
+                "open_subtasks_left": open_children,
+                "claims_taken": [t["id"] for t in held],
+            }
 
         return self.domain.write(request, cancel)
 
@@ -254,7 +296,7 @@ class Tasks:
         with self.domain.reading() as tx:
             task = tx.task(task_id)
             if task is None:
-                raise NotFound(f"No task {task_id!r}.", hint=f"Use a task_id from {QUERY_TASKS}.")
+                raise NotFound(f"No task {limits.shown(task_id)}.", hint=f"Use a task_id from {QUERY_TASKS}.")
             deps = tx.dependency_ids([task_id])[task_id]
             artifacts = tx.artifacts_of([task_id])
         return {**task_view(task, deps, now), "artifacts": [artifact_ref(a) for a in artifacts]}
@@ -287,23 +329,38 @@ def _insert_task(
     return task_id
 
 
+INDEX_RULE = "A subtask may depend on earlier subtasks by their 0-based index (a number), or on task ids."
+
+
 def _subtask_dependencies(
     change: Change, raw: Sequence[str | int], created: list[CreatedTask], index: int
 ) -> list[str]:
     limits.count(f"subtasks[{index}].dependencies", raw, limits.DEPENDENCIES)
     resolved: list[str] = []
     for dependency in raw:
-        if isinstance(dependency, int) and not isinstance(dependency, bool):
-            if not 0 <= dependency < index:
+        if isinstance(dependency, int):
+            if isinstance(dependency, bool) or not 0 <= dependency < index:
                 raise InvalidInput(
                     f"subtasks[{index}] depends on index {dependency}, which is not an earlier subtask.",
-                    hint="A subtask may depend on earlier subtasks by their 0-based index, or on task ids.",
+                    hint=INDEX_RULE,
                 )
             resolved.append(created[dependency]["task_id"])
+        elif dependency.strip().isdigit():
+            raise InvalidInput(
+                f"subtasks[{index}] depends on {limits.shown(dependency)}, a string: task ids are not numbers.",
+                hint=f"{INDEX_RULE} Pass {dependency.strip()} without quotes to name an earlier subtask.",
+            )
         else:
-            change.task(str(dependency))
-            resolved.append(str(dependency))
-    return resolved
+            change.task(dependency)
+            resolved.append(dependency)
+    return list(dict.fromkeys(resolved))
+
+
+def _listing(task: TaskRow, now: float) -> TaskListing:
+    summary = task["summary"]
+    if summary is not None and len(summary) > LISTED_SUMMARY_CHARS:
+        summary = summary[:LISTED_SUMMARY_CHARS] + "..."
+    return {**task_brief(task, now), "version": task["version"], "summary": summary}
 
 
 def _changed_columns(change: Change, task: TaskRow, changes: TaskChanges) -> Row:
@@ -327,7 +384,6 @@ def _changed_columns(change: Change, task: TaskRow, changes: TaskChanges) -> Row
                 f"Task {parent_id} is {task_id} itself or one of its subtasks; it cannot be its parent.",
                 hint="Choose a parent outside this task's subtree.",
             )
-        columns["parent_id"] = parent_id
     if changes.dependencies is not None:
         deps = list(dict.fromkeys(changes.dependencies))
         limits.count("dependencies", deps, limits.DEPENDENCIES)
@@ -340,7 +396,7 @@ def _changed_columns(change: Change, task: TaskRow, changes: TaskChanges) -> Row
     if changes.status is not None:
         wanted = changes.status
         if wanted not in STATUSES:
-            raise InvalidInput(f"'status' is {wanted!r}.", hint=f"Use one of: {', '.join(STATUSES)}.")
+            raise InvalidInput(f"'status' is {limits.shown(wanted)}.", hint=f"Use one of: {', '.join(STATUSES)}.")
         if wanted != task["status"]:
             check_update_transition(task, wanted, change.actor, change.now)
             if task["status"] == "in_progress":

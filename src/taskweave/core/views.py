@@ -55,14 +55,14 @@ class TaskView(TypedDict):
 class ClientView(TypedDict):
     client_id: str
     name: str
-    version: str
-    transport: str
-    host: str
-    pid: int | None
-    worktree: str | None
     state: str
-    first_seen: str | None
     last_seen: str | None
+    version: NotRequired[str]
+    transport: NotRequired[str]
+    host: NotRequired[str]
+    pid: NotRequired[int | None]
+    worktree: NotRequired[str | None]
+    first_seen: NotRequired[str | None]
 
 
 class EventView(TypedDict):
@@ -148,22 +148,25 @@ def task_view(task: TaskRow, dependencies: list[str], now: float, *, with_descri
     return view
 
 
-def client_view(client: ClientRow, now: float, lease_seconds: float) -> ClientView:
+def client_view(client: ClientRow, now: float, lease_seconds: float, *, brief: bool = False) -> ClientView:
+    """A client and its liveness; `brief` leaves out where it runs."""
     state = client["state"]
     if state == "connected" and client["last_seen"] + lease_seconds < now:
         state = "expired"
-    return {
+    view: ClientView = {
         "client_id": client["id"],
         "name": client["name"],
-        "version": client["version"],
-        "transport": client["transport"],
-        "host": client["host"],
-        "pid": client["pid"],
-        "worktree": client["worktree"],
         "state": state,
-        "first_seen": iso(client["first_seen"]),
         "last_seen": iso(client["last_seen"]),
     }
+    if not brief:
+        view["version"] = client["version"]
+        view["transport"] = client["transport"]
+        view["host"] = client["host"]
+        view["pid"] = client["pid"]
+        view["worktree"] = client["worktree"]
+        view["first_seen"] = iso(client["first_seen"])
+    return view
 
 
 def event_view(event: EventRow) -> EventView:

@@ -9,11 +9,32 @@ from typing import TypedDict
 from taskweave.core import limits, specialists, views
 from taskweave.core.domain import Change, Domain, Write
 from taskweave.core.model import COMPLETION_STATUSES
-from taskweave.core.rules import check_claim_holder, check_claimable, check_dependencies_done
-from taskweave.core.tool_names import COMPLETE_TASK, GET_STATUS, PLAN_TASK
+from taskweave.core.rules import (
+    check_claim_holder,
+    check_claimable,
+    check_dependencies_done,
+    check_not_parent,
+    holds_live_claim,
+    synthesis_step,
+)
+from taskweave.core.tool_names import (
+    COMPLETE_TASK,
+    EXECUTE_TASK,
+    GET_STATUS,
+    PLAN_TASK,
+    READ_ARTIFACT,
+    SYNTHESIZE_RESULTS,
+    UPDATE_TASK,
+)
 from taskweave.core.views import ArtifactRef, Summary, TaskBrief, TaskView, artifact_ref, iso, task_brief, task_view
 from taskweave.errors import Conflict, InvalidInput
 from taskweave.store.records import ArtifactMeta, TaskRow
+from taskweave.store.transaction import RELEASED_CLAIM
+
+# A work order lists what the task builds on in brief; the rest is read through the task URIs.
+LISTED_DEPENDENCIES = 10
+LISTED_ARTIFACTS = 5
+SUMMARY_EXCERPT_CHARS = 400
 
 
 @dataclass(frozen=True)
@@ -54,6 +75,7 @@ class WorkOrder(TypedDict):
     task: TaskView
     specialist: SpecialistBrief
     dependencies: list[DependencyBrief]
+    dependencies_total: int
     parent: ParentBrief | None
     claim: ClaimBrief
     next_step: str
@@ -69,6 +91,14 @@ class Completion(TypedDict):
     artifacts: list[ArtifactRef]
     parent_progress: ParentProgress
     next_recommended_task: TaskBrief | None
+    next_step: str
+
+
+class Released(TypedDict):
+    task_id: str
+    status: str
+    released_from: str
+    stale: bool
 
 
 class Work:
@@ -98,6 +128,7 @@ class Work:
             chosen = task_id if task_id is not None else _next_ready(change, specialist)
             task = change.task(chosen)
             check_claimable(task, client_id, change.now)
+            check_not_parent(task)
             dependencies = change.tx.dependencies(chosen)
             check_dependencies_done(chosen, dependencies)
             holder = task["claimed_by"]
@@ -128,7 +159,7 @@ class Work:
     ) -> Completion:
         """Record the result, keep long output as artifacts, release the claim."""
         if status not in COMPLETION_STATUSES:
-            raise InvalidInput(f"'status' is {status!r}.", hint=f"Use one of: {', '.join(COMPLETION_STATUSES)}.")
+            raise InvalidInput(f"'status' is {limits.shown(status)}.", hint=f"Use one of: {', '.join(COMPLETION_STATUSES)}.")
         text = limits.text("summary", summary, limits.SUMMARY, required=True) or ""
         detailed = limits.text("detailed_work", detailed_work, limits.ARTIFACT_CONTENT)
         limits.count("artifacts", artifacts, limits.ARTIFACTS)
@@ -144,40 +175,108 @@ class Work:
 
         def complete(change: Change) -> Completion:
             task = change.task(task_id)
-            check_claim_holder(task, client_id, "complete")
+            late = task["claim_lost_by"] == client_id and task["claimed_by"] is None
+            if late and task["status"] not in ("pending", "cancelled"):
+                raise Conflict(
+                    f"Your claim on task {task_id} was taken, and the task is {task['status']} now.",
+                    hint=f"{GET_STATUS} shows who holds it; plan a follow-up task for what you found.",
+                )
+            if not late:
+                check_claim_holder(task, client_id, "complete")
+            if task["open_children"]:
+                raise Conflict(
+                    f"Task {task_id} has {task['open_children']} unfinished subtask(s); it is done when they are.",
+                    hint=f"Put it back with {UPDATE_TASK} (status 'pending'), and synthesize it once its subtasks "
+                    f"are finished: {SYNTHESIZE_RESULTS} completes it.",
+                )
             stored: list[ArtifactRef] = []
             if detailed:
                 stored.append(change.add_artifact(task_id, "detailed_work", "detailed-work.md", "text/markdown", detailed))
             for name, mime_type, content in files:
                 stored.append(change.add_artifact(task_id, "file", name, mime_type, content))
-            change.tx.finish_task(task_id, status=status, summary=text, now=change.now)
-            change.event(f"task.{status}", task_id, artifacts=len(stored))
+            if late and task["status"] == "cancelled":
+                # The task stays cancelled; what its former holder found is kept as its result.
+                change.tx.update_task(task_id, {"summary": text, "claim_lost_by": None, "updated_at": change.now})
+                change.event("task.reported", task_id, artifacts=len(stored), after="cancellation")
+            else:
+                change.tx.finish_task(task_id, status=status, summary=text, now=change.now)
+                change.event(f"task.{status}", task_id, artifacts=len(stored))
             change.tx.touch_client(client_id, change.session_id, change.now)
             parent_id = task["parent_id"]
-            counts = change.tx.child_status_counts(parent_id) if parent_id else change.tx.status_counts(change.session_id)
-            ready = change.tx.ready_tasks(change.session_id, 1)
+            tx = change.tx
+            counts = tx.subtree_work_counts(parent_id) if parent_id else tx.work_counts(change.session_id)
+            ready = tx.ready_tasks(change.session_id, 1)
             return {
                 "task_id": task_id,
-                "status": status,
+                "status": "cancelled" if late and task["status"] == "cancelled" else status,
                 "artifacts": stored,
                 "parent_progress": {**views.summary(counts), "parent_task_id": parent_id},
                 "next_recommended_task": task_brief(ready[0], change.now) if ready else None,
+                "next_step": _after_completion(change, parent_id, bool(ready)),
             }
 
         return self.domain.write(request, complete)
+
+
+    def release(
+        self,
+        session_id: str,
+        actor: str | None,
+        task_id: str,
+        *,
+        force: bool = False,
+        idempotency_key: str | None = None,
+    ) -> Released:
+        """Put a claimed task back to pending for another agent. A stale claim (its lease lapsed, or its
+        holder disconnected) is released at once; a live one only with `force`. The former holder can
+        still hand in its report while nobody else has claimed the task."""
+        request = Write(session_id, actor, "release_task", {"task_id": task_id, "force": force or None}, idempotency_key)
+
+        def release(change: Change) -> Released:
+            task = change.task(task_id)
+            holder = task["claimed_by"]
+            if task["status"] != "in_progress" or holder is None:
+                raise Conflict(f"Task {task_id} is {task['status']} and not claimed.", hint="Nothing to release.")
+            client = change.tx.client(holder)
+            stale = not holds_live_claim(task, change.now) or client is None or client["state"] != "connected"
+            if not (stale or force or holder == actor):
+                raise Conflict(
+                    f"Task {task_id} is claimed by client {holder}, which is still working on it.",
+                    hint="Pass force=true to release it anyway (the holder can still hand in its report).",
+                    claimed_by=holder,
+                )
+            change.tx.update_task(
+                task_id, {"status": "pending", **RELEASED_CLAIM, "claim_lost_by": holder, "updated_at": change.now}
+            )
+            change.event("claim.released", task_id, client_id=holder, stale=stale)
+            return {"task_id": task_id, "status": "pending", "released_from": holder, "stale": stale}
+
+        return self.domain.write(request, release)
 
 
 def _next_ready(change: Change, specialist: str | None) -> str:
     role = specialists.resolve(specialist, change.specialist_overrides) if specialist else None
     ready = change.tx.ready_tasks(change.session_id, 1, specialist=role)
     if not ready:
-        counts = change.tx.status_counts(change.session_id)
+        counts = change.tx.work_counts(change.session_id)
+        parents_done = change.tx.to_synthesize(change.session_id, 1)
         raise Conflict(
             f"No {role + ' ' if role else ''}task is ready to start: {counts.get('pending', 0)} pending "
             f"(waiting for dependencies), {counts.get('in_progress', 0)} in progress.",
-            hint=f"Plan more work with {PLAN_TASK}, or check {GET_STATUS} later.",
+            hint=synthesis_step(parents_done[0])
+            if parents_done
+            else f"Plan more work with {PLAN_TASK}, or check {GET_STATUS} later.",
         )
     return ready[0]["id"]
+
+
+def _after_completion(change: Change, parent_id: str | None, more_ready: bool) -> str:
+    parent = change.tx.task(parent_id) if parent_id else None
+    if parent is not None and parent["open_children"] == 0 and parent["status"] == "pending":
+        return synthesis_step(parent)
+    if more_ready:
+        return f"Claim the next ready task: {EXECUTE_TASK} without a task_id."
+    return f"No task is ready right now; {GET_STATUS} shows what is claimed, blocked or left to synthesize."
 
 
 def _work_order(
@@ -198,15 +297,22 @@ def _work_order(
                 "task_id": d["id"],
                 "title": d["title"],
                 "specialist": d["specialist"],
-                "summary": d["summary"],
-                "artifacts": [artifact_ref(a) for a in dep_artifacts if a["task_id"] == d["id"]],
+                "summary": _excerpt(d["summary"]),
+                "artifacts": [artifact_ref(a) for a in dep_artifacts if a["task_id"] == d["id"]][:LISTED_ARTIFACTS],
             }
-            for d in dependencies
+            for d in dependencies[:LISTED_DEPENDENCIES]
         ],
+        "dependencies_total": len(dependencies),
         "parent": {"task_id": parent["id"], "title": parent["title"]} if parent else None,
         "claim": {"client_id": client_id, "expires_at": iso(expires_at)},
         "next_step": f"Do the work, then call {COMPLETE_TASK} with this task_id and a summary.",
     }
+
+
+def _excerpt(summary: str | None) -> str | None:
+    if summary is None or len(summary) <= SUMMARY_EXCERPT_CHARS:
+        return summary
+    return summary[:SUMMARY_EXCERPT_CHARS] + f"... [cut; read the whole task with {READ_ARTIFACT}]"
 
 
 def _checked_artifact(index: int, item: ArtifactInput) -> tuple[str, str, str]:

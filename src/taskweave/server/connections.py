@@ -23,11 +23,13 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Binding:
-    """What one connection is attached to, and when it last renewed its client's liveness."""
+    """What one connection is attached to, when it last renewed its client's liveness, and whether
+    its client failed to answer a roots request (so it is not asked again)."""
 
     session_id: str | None = None
     client_id: str | None = None
-    renewed_at: float = 0.0
+    renewed_at: float = field(default_factory=time.monotonic)
+    roots_unanswered: bool = False
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,10 @@ class Connections:
         self.idle_after = 2 * lease_seconds
 
     def get(self, key: str | None) -> Binding:
-        return self.bindings.get(key or "", Binding())
+        """The connection's binding, created on first use; a stateless request gets a fresh one each time."""
+        if key is None:
+            return Binding()
+        return self.bindings.setdefault(key, Binding())
 
     def bind(self, key: str | None, session_id: str | None, client_id: str | None) -> None:
         if key is None:

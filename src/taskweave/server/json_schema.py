@@ -3,7 +3,9 @@
 The schemas are what `tools/list` publishes, so they stay small: types,
 required fields and enums, nothing an agent does not need. The same schema
 checks every call before the domain sees it, so a wrong type or an unknown
-field gets an error that names the field, not a Python repr.
+field gets an error that names the field, not a Python repr. Objects are
+closed: a field the schema does not name is refused, without every schema
+having to say `additionalProperties: false`.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from taskweave.core.limits import shown
 from taskweave.errors import InvalidInput
 
 JSON_TYPES: dict[str, tuple[type, ...]] = {
@@ -47,7 +50,7 @@ def array(items: Schema, description: str = "") -> Schema:
 
 
 def obj(properties: Schema, required: tuple[str, ...] = (), description: str = "") -> Schema:
-    schema: Schema = {"type": "object", "properties": properties, "additionalProperties": False}
+    schema: Schema = {"type": "object", "properties": properties}
     if required:
         schema["required"] = list(required)
     if description:
@@ -72,20 +75,19 @@ def check(value: Any, schema: Mapping[str, Any], path: str = "") -> None:
         raise InvalidInput(f"'{where}' must be {_article(expected_type)}, not {_json_type(value)}.", hint=_fix_hint(path))
     if "enum" in schema and value not in schema["enum"]:
         raise InvalidInput(
-            f"'{where}' is {value!r}.", hint=f"Use one of: {', '.join(str(option) for option in schema['enum'])}."
+            f"'{where}' is {shown(value)}.", hint=f"Use one of: {', '.join(str(option) for option in schema['enum'])}."
         )
     if expected_type == "object":
         properties = schema.get("properties", {})
         for name in schema.get("required", ()):
             if value.get(name) is None:
                 raise InvalidInput(f"'{_join(path, name)}' is required.", hint=f"Pass '{_join(path, name)}'.")
-        if schema.get("additionalProperties") is False:
-            unknown = sorted(set(value) - set(properties))
-            if unknown:
-                raise InvalidInput(
-                    f"Unknown field(s) in {where}: {', '.join(unknown)}.",
-                    hint=f"Allowed fields: {', '.join(properties) or 'none'}.",
-                )
+        unknown = sorted(set(value) - set(properties))
+        if unknown:
+            raise InvalidInput(
+                f"Unknown field(s) in {where}: {', '.join(shown(name) for name in unknown[:10])}.",
+                hint=f"Allowed fields: {', '.join(properties) or 'none'}.",
+            )
         for name, item in value.items():
             if name in properties and item is not None:
                 check(item, properties[name], _join(path, name))

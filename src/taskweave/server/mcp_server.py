@@ -14,7 +14,6 @@ import logging
 import warnings
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from functools import partial
 from typing import Any, Literal
 
 import anyio
@@ -29,16 +28,16 @@ from taskweave.core import tool_names
 from taskweave.core.clients import ClientInfo
 from taskweave.core.orchestrator import Orchestrator
 from taskweave.core.sessions import no_active_session
-from taskweave.errors import NotFound, TaskweaveError
+from taskweave.errors import InvalidInput, NotFound, TaskweaveError
 from taskweave.server import json_schema
 from taskweave.server.arguments import Arguments
-from taskweave.server.connections import Connections, StreamConnection, connection_key
+from taskweave.server.connections import Binding, Connections, StreamConnection, connection_key
 from taskweave.server.dispatch import runner_for
 from taskweave.server.error_mapping import internal_tool_error, tool_error, tool_result
 from taskweave.server.notifications import ChangeNotifier
 from taskweave.server.prompt import WORKFLOW_PROMPT
 from taskweave.server.resources import Resources
-from taskweave.server.tools import BY_NAME, TOOLS, USE_ROOTS, Anyone, AsClient, InSession, Tool
+from taskweave.server.tools import BY_NAME, TOOLS, USE_ROOTS, Anyone, AsClient, Attributed, InSession, Tool
 from taskweave.store.snapshots import SnapshotPolicy
 from taskweave.workspace import Detection, detect_workspace
 
@@ -47,15 +46,17 @@ log = logging.getLogger(__name__)
 Ctx = ServerRequestContext[Any, Any]
 Transport = Literal["stdio", "http"]
 
-ROOTS_TIMEOUT_SECONDS = 3.0
+ROOTS_TIMEOUT_SECONDS = 2.0
 SWEEP_SECONDS = 5.0
 PROMPT_NAME = "taskweave-workflow"
 
 INSTRUCTIONS = (
     "taskweave keeps a durable, shared orchestration session per project. Start with "
     f"{tool_names.INITIALIZE_SESSION}; plan with {tool_names.PLAN_TASK}, claim with {tool_names.EXECUTE_TASK}, "
-    f"finish with {tool_names.COMPLETE_TASK}, combine with {tool_names.SYNTHESIZE_RESULTS}. session_id and "
-    "client_id default to what initialize bound this connection to; pass them explicitly on stateless HTTP."
+    f"finish with {tool_names.COMPLETE_TASK}, combine a parent's subtasks with {tool_names.SYNTHESIZE_RESULTS} "
+    "(that completes the parent). session_id and client_id default to what initialize bound this connection "
+    "to; on stateless HTTP (no Mcp-Session-Id) pass both to every call. A retry with the same idempotency_key "
+    f"and arguments returns the first answer. Read artifacts and tasks with {tool_names.READ_ARTIFACT}."
 )
 
 
@@ -186,7 +187,7 @@ class TaskweaveServer:
         return tool_result(result)
 
     async def _caller(self, ctx: Ctx, tool: Tool[Any], args: Arguments) -> Anyone:
-        """Resolve as much of the caller as the tool's scope needs: its session, its registered client."""
+        """Resolve as much of the caller as the tool's scope needs: its session, its client."""
         key = connection_key(ctx)
         binding = self.connections.get(key)
         roots: list[str] | None = None
@@ -194,7 +195,7 @@ class TaskweaveServer:
         async def roots_once() -> list[str]:
             nonlocal roots
             if roots is None:
-                roots = await self._roots(ctx)
+                roots = await self._roots(ctx, binding)
             return roots
 
         uses_roots = tool.name in USE_ROOTS and not (tool.name == tool_names.LIST_SESSIONS and args.flag("all"))
@@ -206,26 +207,53 @@ class TaskweaveServer:
         client_id = given_client or binding.client_id
         client = self._client_info(ctx)
         found_roots = roots or []
-        detect: Callable[[str | None], Detection] = lambda directory: detect_workspace(directory, roots=found_roots)
+        detect: Callable[[str | None], Detection] = lambda directory: self._detect(directory, found_roots)
         orchestrator = self.orchestrator
         if tool.scope is Anyone:
             return Anyone(orchestrator=orchestrator, client=client, detect=detect, client_id=client_id)
         session_id = args.optional_text("session_id") or binding.session_id
         if session_id is None:
-            workspace = await self.run_domain(partial(detect_workspace, roots=await roots_once()))
+            if key is None:
+                raise InvalidInput(
+                    f"This request does not say which session {tool.name} is for.",
+                    hint=f"Pass the session_id {tool_names.INITIALIZE_SESSION} returned: a stateless request "
+                    "has no connection to remember it.",
+                )
+            workspace = await self.run_domain(self._detect, None, await roots_once())
             session_id = await self.run_domain(orchestrator.sessions.active_session_id, workspace)
             if session_id is None:
                 raise no_active_session(workspace.root)
-        if tool.scope is InSession:
+        if not issubclass(tool.scope, Attributed):
             return InSession(
                 orchestrator=orchestrator, client=client, detect=detect, client_id=client_id, session_id=session_id
             )
-        if client_id is None:
+        if client_id is None and key is not None:
             client_id = await self.run_domain(orchestrator.upkeep.register_client, session_id, client)
             self.connections.bind(key, session_id, client_id)
+        if tool.scope is Attributed:
+            return Attributed(
+                orchestrator=orchestrator, client=client, detect=detect, client_id=client_id, session_id=session_id
+            )
+        if client_id is None:
+            raise InvalidInput(
+                f"{tool.name} works on a claim, and claims belong to a client: this request names none.",
+                hint=f"Pass the client_id {tool_names.INITIALIZE_SESSION} returned: a stateless request has no "
+                "connection to remember it.",
+            )
         return AsClient(
             orchestrator=orchestrator, client=client, detect=detect, client_id=client_id, session_id=session_id
         )
+
+    def _detect(self, directory: str | None, roots: list[str]) -> Detection:
+        """The caller's workspace. A daemon serves many projects: its own directory is nobody's workspace."""
+        found = detect_workspace(directory, roots=roots)
+        if self.transport == "http" and found.source in ("env", "cwd"):
+            raise InvalidInput(
+                "This daemon serves many projects, and the request does not say which one is yours: "
+                "it has no working_directory and the client gave no roots.",
+                hint="Pass working_directory (your project's absolute path).",
+            )
+        return found
 
     def _client_info(self, ctx: Ctx) -> ClientInfo:
         params = ctx.session.client_params
@@ -236,9 +264,14 @@ class TaskweaveServer:
             transport=self.transport,
         )
 
-    async def _roots(self, ctx: Ctx) -> list[str]:
+    async def _roots(self, ctx: Ctx, binding: Binding) -> list[str]:
+        """The client's roots, asked once per call that needs them (the roots can change meanwhile).
+
+        Over HTTP the request goes over the client's standing event stream; a client that offers
+        roots but keeps no such stream cannot answer, and is not asked again on that connection.
+        """
         capabilities = ctx.session.client_capabilities
-        if capabilities is None or capabilities.roots is None or not ctx.session.can_send_request:
+        if capabilities is None or capabilities.roots is None or binding.roots_unanswered:
             return []
         try:
             with warnings.catch_warnings(), anyio.fail_after(ROOTS_TIMEOUT_SECONDS):
@@ -246,6 +279,7 @@ class TaskweaveServer:
                 result = await ctx.session.list_roots()
         except Exception as error:  # a client that cannot answer roots/list just has no roots
             log.info("roots/list failed: %s", error)
+            binding.roots_unanswered = True
             return []
         return [str(root.uri) for root in result.roots]
 

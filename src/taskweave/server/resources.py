@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
 from typing import Any
 
 import mcp_types as types
@@ -11,7 +9,7 @@ from mcp.server.context import ServerRequestContext
 
 from taskweave.core import uris
 from taskweave.core.orchestrator import Orchestrator
-from taskweave.errors import NotFound, TaskweaveError
+from taskweave.errors import TaskweaveError
 from taskweave.server.connections import Connections, connection_key
 from taskweave.server.dispatch import RunDomain
 from taskweave.server.error_mapping import request_error
@@ -62,18 +60,9 @@ class Resources:
             raise request_error(error) from None
 
     async def _read(self, uri: str) -> types.ReadResourceResult:
-        name = uris.parse(uri)
-        if name is None:
-            raise NotFound(f"Unknown resource {uri!r}.", hint="Use a taskweave:// URI a tool returned.")
-        if name.session_id:
-            return _json(uri, await self.run_domain(self.orchestrator.sessions.status, name.session_id))
-        if name.task_id:
-            return _json(uri, await self.run_domain(self.orchestrator.tasks.detail, name.task_id))
-        assert name.artifact_id is not None
-        artifact = await self.run_domain(self.orchestrator.reports.artifact, name.artifact_id)
-        return types.ReadResourceResult(
-            contents=[types.TextResourceContents(uri=uri, text=artifact["content"], mime_type=artifact["mime_type"])]
-        )
+        found = await self.run_domain(self.orchestrator.reading.resource, uri)
+        contents = types.TextResourceContents(uri=found.uri, text=found.text, mime_type=found.media_type)
+        return types.ReadResourceResult(contents=[contents])
 
     async def subscribe(self, ctx: Ctx, params: types.SubscribeRequestParams) -> types.EmptyResult:
         uri = str(params.uri)
@@ -86,7 +75,3 @@ class Resources:
         self.notifier.unsubscribe(connection_key(ctx) or "", str(params.uri))
         return types.EmptyResult()
 
-
-def _json(uri: str, body: Mapping[str, Any]) -> types.ReadResourceResult:
-    text = json.dumps(body, ensure_ascii=False)
-    return types.ReadResourceResult(contents=[types.TextResourceContents(uri=uri, text=text, mime_type="application/json")])

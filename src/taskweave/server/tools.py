@@ -2,10 +2,11 @@
 
 Each tool declares what it needs to know about its caller through the type
 of its handler's first argument: `Anyone` (no session), `InSession` (the
-session is known) or `AsClient` (the session and a registered client are
-known). The server resolves that much before calling the handler; a handler
-is a plain function of it and the checked arguments, and knows nothing about
-JSON-RPC or transports.
+session is known), `Attributed` (the session is known, and the caller's
+client when there is one) or `AsClient` (the session and the caller's client
+are known: claims are bound to it). The server resolves that much before
+calling the handler; a handler is a plain function of it and the checked
+arguments, and knows nothing about JSON-RPC or transports.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ from taskweave.core import tool_names as names
 from taskweave.core.clients import ClientInfo
 from taskweave.core.model import COMPLETION_STATUSES, PRIORITIES, STATUSES
 from taskweave.core.orchestrator import Orchestrator
-from taskweave.core.tasks import TaskChanges, TaskDraft
+from taskweave.core.reading import DEFAULT_READ_CHARS
+from taskweave.core.sessions import DETAILS
+from taskweave.core.tasks import DEFAULT_PAGE, TaskChanges, TaskDraft
 from taskweave.core.work import ArtifactInput
 from taskweave.server.arguments import Arguments
 from taskweave.server.json_schema import Schema, array, boolean, integer, obj, string
@@ -46,7 +49,14 @@ class InSession(Anyone):
 
 
 @dataclass(frozen=True, kw_only=True)
-class AsClient(InSession):
+class Attributed(InSession):
+    """A write that names its author: on a connection without a client yet, one is registered for it."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class AsClient(Attributed):
+    """A claim-bound call: it must know its client, and a stateless request must pass client_id."""
+
     client_id: str
 
 
@@ -78,7 +88,10 @@ def _initialize(call: Anyone, args: Arguments) -> Mapping[str, Any]:
 
 def _status(call: InSession, args: Arguments) -> Mapping[str, Any]:
     return call.orchestrator.sessions.status(
-        call.session_id, include_completed=args.flag("include_completed"), since=args.integer("since")
+        call.session_id,
+        include_completed=args.flag("include_completed"),
+        since=args.integer("since"),
+        detail=args.optional_text("detail") or "brief",
     )
 
 
@@ -92,7 +105,7 @@ def _draft(args: Arguments) -> TaskDraft:
     )
 
 
-def _plan(call: AsClient, args: Arguments) -> Mapping[str, Any]:
+def _plan(call: Attributed, args: Arguments) -> Mapping[str, Any]:
     return call.orchestrator.tasks.plan(
         call.session_id,
         call.client_id,
@@ -130,7 +143,7 @@ def _complete(call: AsClient, args: Arguments) -> Mapping[str, Any]:
     )
 
 
-def _update(call: AsClient, args: Arguments) -> Mapping[str, Any]:
+def _update(call: Attributed, args: Arguments) -> Mapping[str, Any]:
     changes = TaskChanges(
         title=args.optional_text("title"),
         description=args.optional_text("description"),
@@ -158,23 +171,25 @@ def _query(call: InSession, args: Arguments) -> Mapping[str, Any]:
         specialist=args.optional_text("specialist"),
         parent_task_id=args.optional_text("parent_task_id"),
         text=args.optional_text("text"),
-        limit=args.integer_or("limit", 50),
+        limit=args.integer_or("limit", DEFAULT_PAGE),
         offset=args.integer_or("offset", 0),
+        detail=args.optional_text("detail") or "brief",
     )
 
 
-def _cancel(call: AsClient, args: Arguments) -> Mapping[str, Any]:
+def _cancel(call: Attributed, args: Arguments) -> Mapping[str, Any]:
     return call.orchestrator.tasks.cancel(
         call.session_id,
         call.client_id,
         args.text("task_id"),
         reason=args.optional_text("reason"),
         cascade=args.flag("cascade"),
+        force=args.flag("force"),
         idempotency_key=args.optional_text("idempotency_key"),
     )
 
 
-def _synthesize(call: AsClient, args: Arguments) -> Mapping[str, Any]:
+def _synthesize(call: Attributed, args: Arguments) -> Mapping[str, Any]:
     return call.orchestrator.reports.synthesize(
         call.session_id,
         call.client_id,
@@ -203,16 +218,30 @@ def _detect(call: Anyone, args: Arguments) -> Mapping[str, Any]:
     return call.detect(args.optional_text("working_directory")).to_dict()
 
 
-# session_id and client_id default to what this connection was bound to by initialize; the
-# server instructions say so once instead of every schema repeating it.
+def _read_artifact(call: Anyone, args: Arguments) -> Mapping[str, Any]:
+    return call.orchestrator.reading.page(
+        uri=args.optional_text("uri"),
+        artifact_id=args.optional_text("artifact_id"),
+        offset=args.integer_or("offset", 0),
+        max_chars=args.integer_or("max_chars", DEFAULT_READ_CHARS),
+    )
+
+
+# session_id and client_id default to what this connection was bound to by initialize, and what
+# an idempotency_key does: the server instructions say so once instead of every schema repeating it.
 _SESSION_ID = string()
 _CLIENT_ID = string()
-_KEY = string("Same key + same arguments returns the first result.")
+_KEY = string()
 _PRIORITY = string(enum=tuple(PRIORITIES))
+_DETAIL = string(enum=DETAILS)
 
 
 def _session_props(**properties: Schema) -> Schema:
     return {**properties, "session_id": _SESSION_ID, "client_id": _CLIENT_ID}
+
+
+def _claim_props(**properties: Schema) -> Schema:
+    return {**_session_props(**properties), "client_id": string("Yours; required on stateless HTTP.")}
 
 
 _SUBTASK = obj(
@@ -221,7 +250,9 @@ _SUBTASK = obj(
         "description": string(),
         "specialist": string(),
         "priority": _PRIORITY,
-        "dependencies": array({"anyOf": [{"type": "integer"}, {"type": "string"}]}, "Earlier subtask index or task id."),
+        "dependencies": array(
+            {"anyOf": [{"type": "integer"}, {"type": "string"}]}, "0-based index of an earlier subtask, or a task id."
+        ),
     },
     required=("title",),
 )
@@ -229,7 +260,8 @@ _SUBTASK = obj(
 TOOLS: tuple[Tool[Any], ...] = (
     Tool(
         names.INITIALIZE_SESSION,
-        "Attach to this workspace's orchestration session (created if none). Call first; keep the client_id.",
+        "Attach to this workspace's orchestration session (created if none). Call first. Keep session_id and "
+        "client_id; on stateless HTTP pass them to every call.",
         obj(
             {
                 "working_directory": string("Project directory; default: client roots, else server cwd."),
@@ -243,15 +275,19 @@ TOOLS: tuple[Tool[Any], ...] = (
     ),
     Tool(
         names.GET_STATUS,
-        "Session at a glance: counts, tasks in progress, ready next, recent changes, clients, claims.",
-        obj(_session_props(include_completed=boolean(), since=integer("Also list events after this seq."))),
+        "Session at a glance: counts, tasks in progress, ready, to synthesize, recent changes, live clients.",
+        obj(
+            _session_props(
+                include_completed=boolean(), since=integer("Also list events after this seq."), detail=_DETAIL
+            )
+        ),
         InSession,
         _status,
         read_only=True,
     ),
     Tool(
         names.PLAN_TASK,
-        "Create a task, or a parent with subtasks, atomically. Subtask dependencies: earlier index or task id.",
+        "Create a task, or a parent with subtasks, atomically. A parent is done by synthesizing it.",
         obj(
             _session_props(
                 title=string(),
@@ -265,14 +301,14 @@ TOOLS: tuple[Tool[Any], ...] = (
             ),
             required=("title", "description"),
         ),
-        AsClient,
+        Attributed,
         _plan,
     ),
     Tool(
         names.EXECUTE_TASK,
         "Claim a task (no task_id: the best ready one) and get its instructions and its dependencies' summaries.",
         obj(
-            _session_props(
+            _claim_props(
                 task_id=string(),
                 specialist=string("Without task_id: only tasks for this role."),
                 lease_seconds=integer("Claim lease, renewed by your activity."),
@@ -286,7 +322,7 @@ TOOLS: tuple[Tool[Any], ...] = (
         names.COMPLETE_TASK,
         "Record a claimed task's result and release it. Long output goes into detailed_work, not summary.",
         obj(
-            _session_props(
+            _claim_props(
                 task_id=string(),
                 summary=string(),
                 detailed_work=string(),
@@ -318,7 +354,7 @@ TOOLS: tuple[Tool[Any], ...] = (
             ),
             ("task_id",),
         ),
-        AsClient,
+        Attributed,
         _update,
     ),
     Tool(
@@ -332,6 +368,7 @@ TOOLS: tuple[Tool[Any], ...] = (
                 text=string(),
                 limit=integer(),
                 offset=integer(),
+                detail=_DETAIL,
             )
         ),
         InSession,
@@ -340,16 +377,20 @@ TOOLS: tuple[Tool[Any], ...] = (
     ),
     Tool(
         names.CANCEL_TASK,
-        "Cancel a task; cascade also cancels its open subtasks.",
-        obj(_session_props(task_id=string(), reason=string(), cascade=boolean(), idempotency_key=_KEY), ("task_id",)),
-        AsClient,
+        "Cancel a task; cascade also cancels its open subtasks; force takes it from an agent working on it.",
+        obj(
+            _session_props(task_id=string(), reason=string(), cascade=boolean(), force=boolean(), idempotency_key=_KEY),
+            ("task_id",),
+        ),
+        Attributed,
         _cancel,
     ),
     Tool(
         names.SYNTHESIZE_RESULTS,
-        "Combine completed work of a parent task (or the session) into a Markdown report, kept as an artifact.",
+        "Combine a parent's (or the session's) work into a Markdown report, kept as an artifact; completes a "
+        "parent whose subtasks are finished.",
         obj(_session_props(parent_task_id=string(), idempotency_key=_KEY)),
-        AsClient,
+        Attributed,
         _synthesize,
     ),
     Tool(
@@ -380,6 +421,14 @@ TOOLS: tuple[Tool[Any], ...] = (
         obj({"working_directory": string()}),
         Anyone,
         _detect,
+        read_only=True,
+    ),
+    Tool(
+        names.READ_ARTIFACT,
+        "Read an artifact, a task or a status by its taskweave:// URI (or an artifact_id), page by page.",
+        obj({"uri": string(), "artifact_id": string(), "offset": integer(), "max_chars": integer()}),
+        Anyone,
+        _read_artifact,
         read_only=True,
     ),
 )

@@ -38,6 +38,13 @@ class SessionRow(TypedDict):
     tasks_completed: int
     tasks_failed: int
     tasks_cancelled: int
+    parents_pending: int
+    parents_in_progress: int
+    parents_blocked: int
+    parents_completed: int
+    parents_failed: int
+    parents_cancelled: int
+    message_seq: int
 
 
 class ListedSession(SessionRow):
@@ -56,6 +63,8 @@ class ClientRow(TypedDict):
     state: str
     first_seen: float
     last_seen: float
+    message_seq: int
+    principal: str | None
 
 
 class StaleClient(TypedDict):
@@ -84,6 +93,20 @@ class TaskRow(TypedDict):
     updated_at: float
     started_at: float | None
     finished_at: float | None
+    children: int
+    open_children: int
+    waiting_on: int
+    claim_paths: str | None
+    claim_lost_by: str | None
+
+
+class TaskState(TypedDict):
+    """What a change of a task's status needs to know to keep every count in step."""
+
+    session_id: str
+    status: str
+    parent_id: str | None
+    children: int
 
 
 class ExpiredClaim(TypedDict):
@@ -117,6 +140,21 @@ class EventRow(TypedDict):
     kind: str
     task_id: str | None
     data: str
+
+
+class MessageRow(TypedDict):
+    id: str
+    session_id: str
+    seq: int
+    sender: str | None
+    sender_name: str
+    recipient_kind: str
+    recipient: str | None
+    task_id: str | None
+    body: str
+    created_at: float
+    delivered_to: str | None
+    delivered_at: float | None
 
 
 class StoredResponse(TypedDict):

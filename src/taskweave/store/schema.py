@@ -9,6 +9,8 @@ ones are appended.
 
 from __future__ import annotations
 
+_STATUSES = ("pending", "in_progress", "blocked", "completed", "failed", "cancelled")
+
 MIGRATIONS: list[list[str]] = [
     # 0 -> 1: the first release.
     [
@@ -134,20 +136,73 @@ MIGRATIONS: list[list[str]] = [
         "UPDATE sessions SET "
         + ", ".join(
             f"tasks_{status} = (SELECT COUNT(*) FROM tasks WHERE tasks.session_id = sessions.id AND tasks.status = '{status}')"
-            for status in ("pending", "in_progress", "blocked", "completed", "failed", "cancelled")
+            for status in _STATUSES
         ),
+    ],
+    # 2 -> 3: a task knows how many subtasks it has, how many are unfinished, and how many of its
+    # dependencies are unfinished, so readiness is an index lookup and a parent is a container
+    # (never ready work); each session counts its parents per status apart, so progress counts work.
+    # Claims reserve paths, and a task remembers whose claim was taken from it (to keep that client's
+    # report); messages between agents; a client may act for a named principal.
+    [
+        "ALTER TABLE tasks ADD COLUMN children BIGINT NOT NULL DEFAULT 0",
+        "ALTER TABLE tasks ADD COLUMN open_children BIGINT NOT NULL DEFAULT 0",
+        "ALTER TABLE tasks ADD COLUMN waiting_on BIGINT NOT NULL DEFAULT 0",
+        "ALTER TABLE tasks ADD COLUMN claim_paths TEXT",
+        "ALTER TABLE tasks ADD COLUMN claim_lost_by TEXT",
+        "UPDATE tasks SET "
+        "children = (SELECT COUNT(*) FROM tasks c WHERE c.parent_id = tasks.id), "
+        "open_children = (SELECT COUNT(*) FROM tasks c WHERE c.parent_id = tasks.id "
+        "AND c.status NOT IN ('completed', 'failed', 'cancelled')), "
+        "waiting_on = (SELECT COUNT(*) FROM task_dependencies d JOIN tasks dep ON dep.id = d.depends_on "
+        "WHERE d.task_id = tasks.id AND dep.status <> 'completed')",
+        "CREATE INDEX tasks_ready ON tasks (session_id, priority DESC, seq) "
+        "WHERE status = 'pending' AND waiting_on = 0 AND children = 0",
+        "CREATE INDEX tasks_ready_by_specialist ON tasks (session_id, specialist, priority DESC, seq) "
+        "WHERE status = 'pending' AND waiting_on = 0 AND children = 0",
+        "CREATE INDEX tasks_to_synthesize ON tasks (session_id, seq) "
+        "WHERE status = 'pending' AND children > 0 AND open_children = 0",
+        "CREATE INDEX tasks_claimed ON tasks (session_id, claimed_by) WHERE status = 'in_progress'",
+        *(f"ALTER TABLE sessions ADD COLUMN parents_{status} BIGINT NOT NULL DEFAULT 0" for status in _STATUSES),
+        "UPDATE sessions SET "
+        + ", ".join(
+            f"parents_{status} = (SELECT COUNT(*) FROM tasks WHERE tasks.session_id = sessions.id "
+            f"AND tasks.status = '{status}' AND tasks.children > 0)"
+            for status in _STATUSES
+        ),
+        "ALTER TABLE sessions ADD COLUMN message_seq BIGINT NOT NULL DEFAULT 0",
+        "ALTER TABLE clients ADD COLUMN message_seq BIGINT NOT NULL DEFAULT 0",
+        "ALTER TABLE clients ADD COLUMN principal TEXT",
+        """CREATE TABLE messages (
+            id TEXT PRIMARY KEY,
+            session_id TEXT NOT NULL REFERENCES sessions(id),
+            seq BIGINT NOT NULL,
+            sender TEXT,
+            sender_name TEXT NOT NULL,
+            recipient_kind TEXT NOT NULL,
+            recipient TEXT,
+            task_id TEXT REFERENCES tasks(id),
+            body TEXT NOT NULL,
+            created_at DOUBLE PRECISION NOT NULL,
+            delivered_to TEXT,
+            delivered_at DOUBLE PRECISION
+        )""",
+        "CREATE UNIQUE INDEX messages_by_seq ON messages (session_id, seq)",
+        "CREATE INDEX messages_for_specialists ON messages (session_id, recipient, seq) "
+        "WHERE recipient_kind = 'specialist' AND delivered_to IS NULL",
     ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
 
-TASK_STATUSES = ("pending", "in_progress", "blocked", "completed", "failed", "cancelled")
+TASK_STATUSES = _STATUSES
 FINISHED_STATUSES = frozenset({"completed", "failed", "cancelled"})
-# The session column counting the tasks in each status.
+# The session columns counting the tasks, and among them the parents, in each status.
 TASK_COUNT_COLUMNS = {status: f"tasks_{status}" for status in TASK_STATUSES}
+PARENT_COUNT_COLUMNS = {status: f"parents_{status}" for status in TASK_STATUSES}
 
 # Every table holding records, parents before children (the order to copy them in).
 TABLES = (
     "store_meta", "workspaces", "sessions", "clients", "tasks", "task_dependencies", "artifacts", "events",
-    "idempotency_keys",
+    "idempotency_keys", "messages",
 )

@@ -25,16 +25,26 @@ from taskweave.store.records import (
     StaleClient,
     StoredResponse,
     TaskRow,
+    TaskState,
     WorkspaceRow,
 )
-from taskweave.store.schema import FINISHED_STATUSES, TABLES, TASK_COUNT_COLUMNS, TASK_STATUSES
+from taskweave.store.schema import (
+    FINISHED_STATUSES,
+    PARENT_COUNT_COLUMNS,
+    TABLES,
+    TASK_COUNT_COLUMNS,
+    TASK_STATUSES,
+)
 
 TASK_COLUMNS = (
     "id, session_id, seq, parent_id, title, description, specialist, priority, status, summary, version, "
-    "claimed_by, claim_expires_at, claim_lease_seconds, created_by, created_at, updated_at, started_at, finished_at"
+    "claimed_by, claim_expires_at, claim_lease_seconds, created_by, created_at, updated_at, started_at, finished_at, "
+    "children, open_children, waiting_on, claim_paths, claim_lost_by"
 )
 # The claim columns of a task that nobody holds.
-RELEASED_CLAIM: Row = {"claimed_by": None, "claim_expires_at": None, "claim_lease_seconds": None}
+RELEASED_CLAIM: Row = {"claimed_by": None, "claim_expires_at": None, "claim_lease_seconds": None, "claim_paths": None}
+# A task is ready work when it is pending, none of its dependencies is unfinished, and it is no parent.
+READY = "t.status = 'pending' AND t.waiting_on = 0 AND t.children = 0"
 
 
 class Cursor(Protocol):
@@ -61,10 +71,13 @@ TASK_COUNTERS = ", ".join(TASK_COUNT_COLUMNS.values())
 PREFIXED_TASK_COLUMNS = ", ".join("t." + column.strip() for column in TASK_COLUMNS.split(","))
 
 
-def _counters(session: Row | SessionRow) -> dict[str, int]:
-    """A session row's task counters, by status."""
+PARENT_COUNTERS = ", ".join(PARENT_COUNT_COLUMNS.values())
+
+
+def _counters(session: Row | SessionRow, columns: dict[str, str] = TASK_COUNT_COLUMNS) -> dict[str, int]:
+    """A session row's task counters (or parent counters), by status."""
     row = cast(Row, session)
-    return {status: int(row[column]) for status, column in TASK_COUNT_COLUMNS.items()}
+    return {status: int(row[column]) for status, column in columns.items()}
 
 
 class Transaction(ABC):
@@ -232,10 +245,18 @@ class Transaction(ABC):
         )
         return cast(list[StaleClient], rows)
 
-    def clients(self, session_id: str, limit: int = 50) -> list[ClientRow]:
-        rows = self.all(
-            "SELECT * FROM clients WHERE session_id = ? ORDER BY last_seen DESC, id LIMIT ?", session_id, limit
-        )
+    def clients(self, session_id: str, limit: int = 50, *, connected_since: float | None = None) -> list[ClientRow]:
+        """The session's clients, most recently seen first; with `connected_since`, only the live ones."""
+        if connected_since is None:
+            rows = self.all(
+                "SELECT * FROM clients WHERE session_id = ? ORDER BY last_seen DESC, id LIMIT ?", session_id, limit
+            )
+        else:
+            rows = self.all(
+                "SELECT * FROM clients WHERE session_id = ? AND state = 'connected' AND last_seen >= ? "
+                "ORDER BY last_seen DESC, id LIMIT ?",
+                session_id, connected_since, limit,
+            )
         return cast(list[ClientRow], rows)
 
     def connected_client_count(self, session_id: str, since: float) -> int:
@@ -263,6 +284,34 @@ class Transaction(ABC):
         columns = ", ".join(fields)
         self.run(f"INSERT INTO tasks ({columns}) VALUES ({_placeholders(list(fields))})", *fields.values())
         self._count_status_change(fields["session_id"], None, fields["status"])
+        if fields.get("parent_id"):
+            self._adopt(fields["parent_id"], fields["status"], +1)
+
+    def move_task(self, task_id: str, parent_id: str) -> None:
+        """Make `task_id` a subtask of `parent_id` (neither its own subtree: the caller has checked)."""
+        state = self._task_state(task_id)
+        assert state is not None
+        if state["parent_id"] == parent_id:
+            return
+        if state["parent_id"] is not None:
+            self._adopt(state["parent_id"], state["status"], -1)
+        self.run("UPDATE tasks SET parent_id = ? WHERE id = ?", parent_id, task_id)
+        self._adopt(parent_id, state["status"], +1)
+
+    def _adopt(self, parent_id: str, child_status: str, step: int) -> None:
+        """Count a child of status `child_status` into (+1) or out of (-1) `parent_id`'s subtasks."""
+        open_step = 0 if child_status in FINISHED_STATUSES else step
+        row = self.one(
+            "UPDATE tasks SET children = children + ?, open_children = open_children + ? WHERE id = ? "
+            "RETURNING session_id, status, children",
+            step, open_step, parent_id,
+        )
+        assert row is not None
+        became_parent = step > 0 and row["children"] == 1
+        stopped_being_parent = step < 0 and row["children"] == 0
+        if became_parent or stopped_being_parent:
+            column = PARENT_COUNT_COLUMNS[row["status"]]
+            self.run(f"UPDATE sessions SET {column} = {column} + ? WHERE id = ?", step, row["session_id"])
 
     def update_task(self, task_id: str, fields: Row, *, expected_version: int | None = None) -> bool:
         """Apply `fields` and bump the version; False when `expected_version` no longer matches."""
@@ -293,7 +342,8 @@ class Transaction(ABC):
             task_id,
             "in_progress",
             "UPDATE tasks SET claimed_by = ?, claim_expires_at = ?, claim_lease_seconds = ?, "
-            "status = 'in_progress', started_at = COALESCE(started_at, ?), updated_at = ?, version = version + 1 "
+            "status = 'in_progress', started_at = COALESCE(started_at, ?), updated_at = ?, version = version + 1, "
+            "claim_lost_by = NULL "
             "WHERE id = ? AND status IN ('pending', 'blocked', 'in_progress') "
             "AND (claimed_by IS NULL OR claimed_by = ? OR claim_expires_at < ?)",
             client_id, now + lease_seconds, lease_seconds, now, now, task_id, client_id, now,
@@ -319,27 +369,45 @@ class Transaction(ABC):
         )
 
     def _update_counted(self, task_id: str, entered: str | None, sql: str, *params: Any) -> bool:
-        """Run an UPDATE of one task; when it changed the task into status `entered`, move the session's counters.
+        """Run an UPDATE of one task; when it moved the task into status `entered`, keep every count in step.
 
-        Every writer of a session holds its lock, so the status read before the change is still
+        Every writer of a session holds its lock, so the state read before the change is still
         the one the change replaced.
         """
-        before = self._task_status(task_id) if entered is not None else None
+        before = self._task_state(task_id) if entered is not None else None
         changed = self.run(sql, *params) == 1
-        if changed and before is not None and entered is not None:
-            self._count_status_change(before["session_id"], before["status"], entered)
+        if changed and before is not None and entered is not None and before["status"] != entered:
+            self._status_moved(task_id, before, entered)
         return changed
 
-    def _task_status(self, task_id: str) -> Row | None:
-        return self.one("SELECT session_id, status FROM tasks WHERE id = ?", task_id)
+    def _task_state(self, task_id: str) -> TaskState | None:
+        return cast(
+            TaskState | None, self.one("SELECT session_id, status, parent_id, children FROM tasks WHERE id = ?", task_id)
+        )
 
-    def _count_status_change(self, session_id: str, left: str | None, entered: str) -> None:
-        """Keep the session's per-status task counters in step with a task's move from `left` to `entered`."""
-        if left == entered:
-            return
-        changes = [f"{TASK_COUNT_COLUMNS[entered]} = {TASK_COUNT_COLUMNS[entered]} + 1"]
-        if left is not None:
-            changes.append(f"{TASK_COUNT_COLUMNS[left]} = {TASK_COUNT_COLUMNS[left]} - 1")
+    def _status_moved(self, task_id: str, before: TaskState, entered: str) -> None:
+        """What a task's move from `before["status"]` to `entered` changes beyond the task itself."""
+        left = before["status"]
+        self._count_status_change(before["session_id"], left, entered, parent=before["children"] > 0)
+        if (left == "completed") != (entered == "completed"):
+            self.run(
+                "UPDATE tasks SET waiting_on = waiting_on + ? "
+                "WHERE id IN (SELECT task_id FROM task_dependencies WHERE depends_on = ?)",
+                -1 if entered == "completed" else 1, task_id,
+            )
+        if before["parent_id"] is not None and (left in FINISHED_STATUSES) != (entered in FINISHED_STATUSES):
+            self.run(
+                "UPDATE tasks SET open_children = open_children + ? WHERE id = ?",
+                -1 if entered in FINISHED_STATUSES else 1, before["parent_id"],
+            )
+
+    def _count_status_change(self, session_id: str, left: str | None, entered: str, *, parent: bool = False) -> None:
+        """Keep the session's per-status counters in step with a task's move from `left` to `entered`."""
+        changes: list[str] = []
+        for columns in (TASK_COUNT_COLUMNS, PARENT_COUNT_COLUMNS) if parent else (TASK_COUNT_COLUMNS,):
+            changes.append(f"{columns[entered]} = {columns[entered]} + 1")
+            if left is not None:
+                changes.append(f"{columns[left]} = {columns[left]} - 1")
         self.run(f"UPDATE sessions SET {', '.join(changes)} WHERE id = ?", session_id)
 
     def dependencies(self, task_id: str) -> list[TaskRow]:
@@ -363,10 +431,21 @@ class Transaction(ABC):
     def add_dependencies(self, task_id: str, depends_on: Sequence[str]) -> None:
         for dependency in depends_on:
             self.run("INSERT INTO task_dependencies (task_id, depends_on) VALUES (?, ?)", task_id, dependency)
+        if depends_on:
+            self._recount_waiting(task_id)
 
     def replace_dependencies(self, task_id: str, depends_on: Sequence[str]) -> None:
         self.run("DELETE FROM task_dependencies WHERE task_id = ?", task_id)
         self.add_dependencies(task_id, depends_on)
+        if not depends_on:
+            self._recount_waiting(task_id)
+
+    def _recount_waiting(self, task_id: str) -> None:
+        self.run(
+            "UPDATE tasks SET waiting_on = (SELECT COUNT(*) FROM task_dependencies d JOIN tasks dep "
+            "ON dep.id = d.depends_on WHERE d.task_id = tasks.id AND dep.status <> 'completed') WHERE id = ?",
+            task_id,
+        )
 
     def reaches(self, start_ids: Sequence[str], target_id: str) -> bool:
         """True when `target_id` is reachable from any of `start_ids` along dependency edges."""
@@ -402,19 +481,30 @@ class Transaction(ABC):
         )
         return [r["id"] for r in rows]
 
-    def subtree_status_counts(self, task_id: str) -> dict[str, int]:
+    def subtree_work_counts(self, task_id: str) -> dict[str, int]:
+        """The work (tasks that are no parents) under `task_id`, counted by status."""
         rows = self.all(
             "WITH RECURSIVE down(id) AS ("
             " SELECT id FROM tasks WHERE parent_id = ?"
             " UNION SELECT t.id FROM tasks t JOIN down ON t.parent_id = down.id"
-            ") SELECT t.status, COUNT(*) AS n FROM tasks t JOIN down ON t.id = down.id GROUP BY t.status",
+            ") SELECT t.status, COUNT(*) AS n FROM tasks t JOIN down ON t.id = down.id WHERE t.children = 0 "
+            "GROUP BY t.status",
             task_id,
         )
         return {r["status"]: int(r["n"]) for r in rows}
 
     def status_counts(self, session_id: str) -> dict[str, int]:
+        """Every task of the session, counted by status."""
         row = self.one(f"SELECT {TASK_COUNTERS} FROM sessions WHERE id = ?", session_id)
         return _counters(row) if row else {}
+
+    def work_counts(self, session_id: str) -> dict[str, int]:
+        """The session's work (tasks that are no parents), counted by status."""
+        row = self.one(f"SELECT {TASK_COUNTERS}, {PARENT_COUNTERS} FROM sessions WHERE id = ?", session_id)
+        if row is None:
+            return {}
+        parents = _counters(row, PARENT_COUNT_COLUMNS)
+        return {status: n - parents[status] for status, n in _counters(row).items()}
 
     def child_status_counts(self, parent_id: str) -> dict[str, int]:
         rows = self.all("SELECT status, COUNT(*) AS n FROM tasks WHERE parent_id = ? GROUP BY status", parent_id)
@@ -431,19 +521,33 @@ class Transaction(ABC):
     def ready_tasks(
         self, session_id: str, limit: int, parent_id: str | None = None, specialist: str | None = None
     ) -> list[TaskRow]:
-        """Pending tasks whose dependencies are all completed and that nobody holds, best first."""
-        # A parent's subtasks are found through the parent index; a session-wide search through the status index.
+        """Ready work (see `READY`), best first: from the partial index of ready tasks, or a parent's subtasks."""
         scope, params = ("t.parent_id = ?", [parent_id]) if parent_id else ("t.session_id = ?", [session_id])
         if specialist:
             scope += " AND t.specialist = ?"
             params.append(specialist)
         rows = self.all(
-            f"SELECT {PREFIXED_TASK_COLUMNS} FROM tasks t "
-            f"WHERE {scope} AND t.status = 'pending' "
-            "AND NOT EXISTS (SELECT 1 FROM task_dependencies d JOIN tasks dep ON dep.id = d.depends_on "
-            "WHERE d.task_id = t.id AND dep.status <> 'completed') "
+            f"SELECT {PREFIXED_TASK_COLUMNS} FROM tasks t WHERE {scope} AND {READY} "
             "ORDER BY t.priority DESC, t.seq LIMIT ?",
             *params, limit,
+        )
+        return cast(list[TaskRow], rows)
+
+    def claims_of(self, session_id: str, client_id: str) -> list[TaskRow]:
+        """The tasks `client_id` holds a claim on."""
+        rows = self.all(
+            f"SELECT {TASK_COLUMNS} FROM tasks WHERE session_id = ? AND status = 'in_progress' AND claimed_by = ? "
+            "ORDER BY seq",
+            session_id, client_id,
+        )
+        return cast(list[TaskRow], rows)
+
+    def to_synthesize(self, session_id: str, limit: int) -> list[TaskRow]:
+        """Parents whose every subtask is finished, still waiting for their synthesis."""
+        rows = self.all(
+            f"SELECT {TASK_COLUMNS} FROM tasks WHERE session_id = ? AND status = 'pending' AND children > 0 "
+            "AND open_children = 0 ORDER BY seq LIMIT ?",
+            session_id, limit,
         )
         return cast(list[TaskRow], rows)
 
@@ -600,6 +704,33 @@ class Transaction(ABC):
             ]
             if wrong:
                 problems.append(f"session {session['id']}: task counters out of step: {', '.join(wrong)}")
+        problems += self._task_count_problems()
+        return problems
+
+    def _task_count_problems(self) -> list[str]:
+        """Every count a task or session keeps of other tasks, against a real count."""
+        problems: list[str] = []
+        wrong = self._count(
+            "SELECT COUNT(*) AS n FROM tasks t WHERE "
+            "t.children <> (SELECT COUNT(*) FROM tasks c WHERE c.parent_id = t.id) "
+            "OR t.open_children <> (SELECT COUNT(*) FROM tasks c WHERE c.parent_id = t.id "
+            "AND c.status NOT IN ('completed', 'failed', 'cancelled')) "
+            "OR t.waiting_on <> (SELECT COUNT(*) FROM task_dependencies d JOIN tasks dep ON dep.id = d.depends_on "
+            "WHERE d.task_id = t.id AND dep.status <> 'completed')"
+        )
+        if wrong:
+            problems.append(f"{wrong} task(s) whose counts of subtasks or unfinished dependencies are out of step")
+        parents = {(r["session_id"], r["status"]): int(r["n"]) for r in self.all(
+            "SELECT session_id, status, COUNT(*) AS n FROM tasks WHERE children > 0 GROUP BY session_id, status"
+        )}
+        for session in self.all(f"SELECT id, {PARENT_COUNTERS} FROM sessions"):
+            off = [
+                f"{status} {n} (has {parents.get((session['id'], status), 0)})"
+                for status, n in _counters(session, PARENT_COUNT_COLUMNS).items()
+                if n != parents.get((session["id"], status), 0)
+            ]
+            if off:
+                problems.append(f"session {session['id']}: parent counters out of step: {', '.join(off)}")
         return problems
 
     # -- idempotency ------------------------------------------------------
