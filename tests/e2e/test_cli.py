@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import shlex
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -53,22 +56,73 @@ def test_status_without_a_session_says_what_to_do(store: str, project: Path) -> 
     assert "No active session" in result.stderr and "hint:" in result.stderr and "Traceback" not in result.stderr
 
 
-@pytest.mark.parametrize("client", ["claude-desktop", "cursor", "vscode"])
-def test_config_prints_json_snippets(client: str, project: Path) -> None:
+def running_taskweave() -> list[str]:
+    """What `python -m taskweave` under this interpreter names: the console script beside it, else the module."""
+    script = Path(sys.executable).parent / "taskweave"
+    return [str(script), "serve"] if script.is_file() else [sys.executable, "-m", "taskweave", "serve"]
+
+
+def parsed(client: str, stdout: str) -> dict:
+    """The snippet as its client reads it, and the taskweave entry in it."""
+    document = tomllib.loads(stdout) if client == "codex" else json.loads(stdout)
+    key = {"vscode": "servers", "zed": "context_servers", "codex": "mcp_servers"}.get(client, "mcpServers")
+    entry: dict = document[key]["taskweave"]
+    return entry
+
+
+CONFIG_FILES = {
+    "claude-desktop": "claude_desktop_config.json", "cursor": "mcp.json", "vscode": "mcp.json",
+    "windsurf": "mcp_config.json", "zed": "settings.json", "codex": "config.toml", "gemini": "settings.json",
+}
+
+
+@pytest.mark.parametrize("client", sorted(CONFIG_FILES))
+def test_config_prints_exactly_the_file_content(client: str, project: Path) -> None:
     result = taskweave("config", client, "--store", "/data/tw.db", cwd=project)
-    assert result.returncode == 0
-    comment, _, body = result.stdout.partition("\n")
-    assert comment.startswith("//")
-    config = json.loads(body)
-    servers = config["servers" if client == "vscode" else "mcpServers"]
-    entry = servers["taskweave"]
-    assert Path(entry["command"]).is_absolute() and entry["args"][-1] == "serve"
+    assert result.returncode == 0, result.stderr
+    entry = parsed(client, result.stdout)
+    assert [entry["command"], *entry["args"]] == running_taskweave()
     assert entry["env"] == {"TASKWEAVE_STORE": "/data/tw.db"}
+    assert CONFIG_FILES[client] in result.stderr and "taskweave" in result.stderr
+    assert not [line for line in result.stdout.splitlines() if line.lstrip().startswith(("//", "#"))]
 
 
-def test_config_for_claude_code_is_a_command(project: Path) -> None:
-    result = taskweave("config", "claude-code", cwd=project)
-    assert "claude mcp add taskweave -- " in result.stdout and result.stdout.rstrip().endswith("serve")
+@pytest.mark.parametrize("client", sorted(CONFIG_FILES))
+def test_config_for_the_daemon_refers_to_the_token_without_printing_it(client: str, project: Path) -> None:
+    env = server_env(TASKWEAVE_TOKEN="s3cret-t0ken")
+    result = subprocess.run(
+        [sys.executable, "-m", "taskweave", "config", client, "--http", "https://tw.example.com/mcp"],
+        capture_output=True, text=True, cwd=project, env=env, timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "s3cret-t0ken" not in result.stdout + result.stderr
+    assert "https://tw.example.com/mcp" in json.dumps(parsed(client, result.stdout))
+    assert CONFIG_FILES[client] in result.stderr
+
+
+def test_config_for_claude_code_is_the_command_with_its_options_before_the_name(project: Path) -> None:
+    result = taskweave("config", "claude-code", "--store", "/data/tw.db", cwd=project)
+    assert result.returncode == 0, result.stderr
+    words = shlex.split(result.stdout)
+    assert words == ["claude", "mcp", "add", "--env=TASKWEAVE_STORE=/data/tw.db", "taskweave", "--", *running_taskweave()]
+    assert "--scope user" in result.stderr
+
+    http = taskweave("config", "claude-code", "--http", "http://127.0.0.1:8765/mcp", cwd=project)
+    assert shlex.split(http.stdout) == ["claude", "mcp", "add", "--transport", "http", "taskweave", "http://127.0.0.1:8765/mcp"]
+
+
+def test_config_names_the_console_script_that_runs_not_the_first_on_path(tmp_path: Path, project: Path) -> None:
+    script = Path(sys.executable).parent / "taskweave"
+    if not script.is_file():
+        pytest.skip("taskweave is not installed as a console script beside this interpreter")
+    decoy = tmp_path / "decoy" / "taskweave"
+    decoy.parent.mkdir()
+    decoy.write_text("#!/bin/sh\nexit 1\n")
+    decoy.chmod(0o755)
+    env = server_env(PATH=f"{decoy.parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    result = subprocess.run([str(script), "config", "cursor"], capture_output=True, text=True, cwd=project, env=env, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert parsed("cursor", result.stdout)["command"] == str(script)
 
 
 def test_config_refuses_unknown_clients(project: Path) -> None:

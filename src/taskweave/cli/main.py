@@ -141,7 +141,10 @@ def cmd_migrate_store(args: argparse.Namespace) -> int:
 def cmd_config(args: argparse.Namespace) -> int:
     from taskweave.cli.client_config import snippet
 
-    print(snippet(args.client, store=args.store))
+    made = snippet(args.client, store=args.store, http=args.http)
+    for note in made.notes:
+        print(note, file=sys.stderr)
+    print(made.text)
     return 0
 
 
@@ -202,9 +205,19 @@ def build_parser() -> argparse.ArgumentParser:
     migrate.add_argument("--force", action="store_true", help="empty a non-empty destination first")
     migrate.set_defaults(func=cmd_migrate_store)
 
-    config = commands.add_parser("config", help="print the snippet that registers taskweave in an MCP client")
-    config.add_argument("client", choices=["claude-code", "claude-desktop", "cursor", "vscode"])
-    config.add_argument("--store", help="store to put into the snippet (default: none, the user data dir)")
+    from taskweave.cli.client_config import CLIENTS, http_url
+
+    config = commands.add_parser(
+        "config",
+        help="print what registers taskweave in an MCP client (the file content or command on stdout, where it goes on stderr)",
+    )
+    config.add_argument("client", metavar="CLIENT", choices=list(CLIENTS), help=f"one of: {', '.join(CLIENTS)}")
+    transport = config.add_mutually_exclusive_group()
+    transport.add_argument("--store", help="store for the client's stdio server (default: none, the user data dir)")
+    transport.add_argument(
+        "--http", metavar="URL", type=http_url,
+        help="connect the client to the daemon at URL (`taskweave serve --http`) instead of starting a server",
+    )
     config.set_defaults(func=cmd_config)
     return parser
 
