@@ -348,7 +348,7 @@ class Relay:
 def test_calls_fail_cleanly_while_postgresql_is_down_and_work_when_it_is_back(pg_url: str, workspace: Detection) -> None:
     parts = urlsplit(pg_url)
     relay = Relay((parts.hostname or "127.0.0.1", parts.port or 5432))
-    store = PostgresStore(pg_url.replace(f":{parts.port}/", f":{relay.port}/"), pool_timeout=1)
+    store = PostgresStore(pg_url.replace(f":{parts.port}/", f":{relay.port}/"), pool_timeout=2)
     try:
         orchestrator = Orchestrator(store)
         session_id, client_id = start(orchestrator, workspace)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TypedDict
+from typing import NotRequired, TypedDict
 
 from taskweave.core import limits, specialists, views
 from taskweave.core.domain import Change, Domain, Write
@@ -26,15 +26,25 @@ from taskweave.core.tool_names import (
     SYNTHESIZE_RESULTS,
     UPDATE_TASK,
 )
-from taskweave.core.views import ArtifactRef, Summary, TaskBrief, TaskView, artifact_ref, iso, task_brief, task_view
+from taskweave.core.views import (
+    ArtifactRef,
+    Summary,
+    TaskBrief,
+    TaskView,
+    artifact_ref,
+    fit,
+    iso,
+    task_brief,
+    task_view,
+)
 from taskweave.errors import Conflict, InvalidInput
 from taskweave.store.records import ArtifactMeta, TaskRow
 from taskweave.store.transaction import RELEASED_CLAIM
 
 # A work order lists what the task builds on in brief; the rest is read through the task URIs.
 LISTED_DEPENDENCIES = 10
-LISTED_ARTIFACTS = 5
-SUMMARY_EXCERPT_CHARS = 400
+LISTED_ARTIFACTS = 3
+SUMMARY_EXCERPT_CHARS = 300
 
 
 @dataclass(frozen=True)
@@ -79,6 +89,7 @@ class WorkOrder(TypedDict):
     parent: ParentBrief | None
     claim: ClaimBrief
     next_step: str
+    cut: NotRequired[dict[str, int]]
 
 
 class ParentProgress(Summary):
@@ -141,7 +152,10 @@ class Work:
             claimed = change.task(chosen)
             dep_artifacts = change.tx.artifacts_of([d["id"] for d in dependencies])
             parent = change.tx.task(claimed["parent_id"]) if claimed["parent_id"] else None
-            return _work_order(change, claimed, dependencies, dep_artifacts, parent, client_id, change.now + lease)
+            order = _work_order(change, claimed, dependencies, dep_artifacts, parent, client_id, change.now + lease)
+            if cut := fit(order, {"dependencies": order["dependencies"]}):
+                order["cut"] = cut
+            return order
 
         return self.domain.write(request, execute)
 
