@@ -51,6 +51,12 @@ def test_status_and_sessions(planned: dict, store: str, project: Path) -> None:
 
 
 def test_status_without_a_session_says_what_to_do(store: str, project: Path) -> None:
+    if not store.startswith("postgresql"):
+        missing = taskweave("status", cwd=project, store=store)
+        assert missing.returncode == 1 and "There is no store at" in missing.stderr
+        assert not Path(store).exists() and not Path(store).parent.exists(), "a command that reads creates nothing"
+    with Orchestrator.open(store):
+        pass
     result = taskweave("status", cwd=project, store=store)
     assert result.returncode == 1
     assert "No active session" in result.stderr and "hint:" in result.stderr and "Traceback" not in result.stderr

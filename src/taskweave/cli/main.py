@@ -57,7 +57,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     from taskweave.core.tool_names import INITIALIZE_SESSION
     from taskweave.workspace import detect_workspace
 
-    with Orchestrator.open(args.store) as orchestrator:
+    with Orchestrator.open(args.store, read_only=True) as orchestrator:
         session_id = args.session
         if session_id is None:
             workspace = detect_workspace(args.dir)
@@ -77,7 +77,7 @@ def cmd_sessions(args: argparse.Namespace) -> int:
     from taskweave.core.orchestrator import Orchestrator
     from taskweave.workspace import detect_workspace
 
-    with Orchestrator.open(args.store) as orchestrator:
+    with Orchestrator.open(args.store, read_only=True) as orchestrator:
         sessions = orchestrator.sessions.listing(None if args.all else detect_workspace(args.dir))
     _show(sessions, args.json, render_sessions)
     return 0
@@ -86,7 +86,7 @@ def cmd_sessions(args: argparse.Namespace) -> int:
 def cmd_backup(args: argparse.Namespace) -> int:
     from taskweave.store import open_store
 
-    with closing(open_store(args.store)) as store:
+    with closing(open_store(args.store, read_only=True)) as store:
         taken = store.backup(args.path)
     print(f"Backed up {store.url} to {taken['path']} ({taken['bytes']:,} bytes).")
     return 0
@@ -106,12 +106,14 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     from taskweave.store import open_store
+    from taskweave.store.schema import SCHEMA_VERSION, tables_at
 
-    with closing(open_store(args.store)) as store:
+    with closing(open_store(args.store, read_only=True)) as store:
         problems = store.check()
         with store.transaction(write=False) as tx:
-            counts = tx.row_counts()
+            counts = tx.row_counts(tables_at(store.schema_version))
         described = store.describe()
+    older = store.schema_version < SCHEMA_VERSION
     if args.json:
         _print_json({"store": described, "ok": not problems, "problems": problems, "counts": counts})
     elif problems:
@@ -120,10 +122,15 @@ def cmd_check(args: argparse.Namespace) -> int:
             print(f"  - {problem}")
         print("  hint: restore a backup with `taskweave restore PATH` (backups: `taskweave backup`).")
     else:
+        checked = (
+            f"integrity checks passed; taskweave upgrades it to version {SCHEMA_VERSION}, after a backup, when a "
+            "server starts on it"
+            if older
+            else "integrity and consistency checks passed"
+        )
         print(
-            f"The store {store.url} is sound: schema version {described['schema_version']}, integrity and "
-            f"consistency checks passed; {counts['sessions']} session(s), {counts['tasks']} task(s), "
-            f"{counts['events']} event(s)."
+            f"The store {store.url} is sound: schema version {described['schema_version']}, {checked}; "
+            f"{counts['sessions']} session(s), {counts['tasks']} task(s), {counts['events']} event(s)."
         )
     return 1 if problems else 0
 
@@ -135,6 +142,8 @@ def cmd_migrate_store(args: argparse.Namespace) -> int:
     print(f"Copied {report.source} to {report.destination}; row counts verified:")
     for table, count in report.counts.items():
         print(f"  {table:<18} {count:>10,}")
+    if report.nul_replaced:
+        print(f"{report.nul_replaced:,} NUL character(s) in the source's text were copied as U+FFFD.")
     return 0
 
 
