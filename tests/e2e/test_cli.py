@@ -157,3 +157,18 @@ def test_commands_that_do_not_serve_never_import_mcp(command: list[str], planned
 def test_no_command_prints_help(project: Path) -> None:
     result = taskweave(cwd=project)
     assert result.returncode == 2 and "serve" in result.stderr
+
+
+def test_store_commands_never_touch_the_stores_own_files_nor_create_a_store(tmp_path: Path, project: Path) -> None:
+    store = tmp_path / "store" / "taskweave.db"
+    missing = taskweave("check", "--store", str(store), cwd=project)
+    assert missing.returncode == 1 and "There is no store at" in missing.stderr and not store.parent.exists()
+    with Orchestrator.open(str(store)) as orchestrator:
+        log = Path(f"{store}-wal")
+        before = log.read_bytes()
+        refused = taskweave("backup", f"{store}-wal", "--store", str(store), cwd=project)
+        assert refused.returncode == 1 and "one of its files" in refused.stderr
+        assert log.read_bytes() == before
+        migrate = taskweave("migrate-store", str(store), f"{store}-shm", cwd=project)
+        assert migrate.returncode == 1 and "is the -shm file of the store" in migrate.stderr
+        assert orchestrator.store.check() == []

@@ -37,7 +37,7 @@ from taskweave.errors import Conflict, StoreBusy, StoreError, TaskweaveError
 from taskweave.store.base import BackupReport, RestoreReport, Store, StoreDescription, newer_schema
 from taskweave.store.schema import MIGRATIONS, SCHEMA_VERSION
 from taskweave.store.transaction import Transaction
-from taskweave.store.waiting import LOCK_WAIT_SECONDS
+from taskweave.store import waiting
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +111,7 @@ def parse_url(url: str) -> Location:
     options["options"] = " ".join(
         part for part in (
             str(info.get("options") or ""),
-            f"-c lock_timeout={int(LOCK_WAIT_SECONDS * 1000)}",
+            f"-c lock_timeout={int(waiting.LOCK_WAIT_SECONDS * 1000)}",
             f"-c idle_in_transaction_session_timeout={int(IDLE_IN_TRANSACTION_SECONDS * 1000)}",
         ) if part
     )
@@ -159,7 +159,7 @@ def statement_error(error: psycopg.Error, where: Location) -> TaskweaveError:
         )
     if isinstance(error, errors.LockNotAvailable):
         return StoreBusy(
-            f"PostgreSQL at {where.server} kept the data locked by another client for {LOCK_WAIT_SECONDS:g} "
+            f"PostgreSQL at {where.server} kept the data locked by another client for {waiting.LOCK_WAIT_SECONDS:g} "
             "seconds; nothing was changed.",
             hint="Retry; if it persists, look for a stopped or hung taskweave process using the database.",
         )
@@ -213,10 +213,18 @@ class PostgresTransaction(Transaction):
 class PostgresStore(Store):
     concurrent_transactions = True
 
-    def __init__(self, url: str, *, pool_timeout: float = POOL_TIMEOUT_SECONDS, read_only: bool = False) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        pool_timeout: float = POOL_TIMEOUT_SECONDS,
+        read_only: bool = False,
+        local_clock: Callable[[], float] = time.time,
+    ) -> None:
         self.location = parse_url(url)
         self.url = self.location.safe_url
         self.read_only = read_only
+        self._local_clock = local_clock
         with self._connect() as connection:
             if read_only:
                 self.schema_version = self._read_schema_version(connection)
@@ -323,14 +331,13 @@ class PostgresStore(Store):
                     self._clock_offset = self._measure_clock(connection)
             except (psycopg.Error, PoolTimeout) as error:
                 log.info("could not measure the database's clock again (%s); keeping the last offset", error)
-        return time.time() + self._clock_offset
+        return self._local_clock() + self._clock_offset
 
-    @staticmethod
-    def _measure_clock(connection: psycopg.Connection[dict[str, Any]]) -> float:
+    def _measure_clock(self, connection: psycopg.Connection[dict[str, Any]]) -> float:
         """How far the database's clock is ahead of this machine's, taken halfway through one round trip."""
-        sent = time.time()
+        sent = self._local_clock()
         row = connection.execute("SELECT EXTRACT(EPOCH FROM clock_timestamp())::float8 AS now").fetchone()
-        received = time.time()
+        received = self._local_clock()
         assert row is not None
         return float(row["now"]) - (sent + received) / 2
 

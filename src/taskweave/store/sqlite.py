@@ -32,14 +32,15 @@ from taskweave.errors import StoreBusy, StoreError
 from taskweave.store.base import BackupReport, RestoreReport, Store, StoreDescription, newer_schema
 from taskweave.store.schema import MIGRATIONS, SCHEMA_VERSION
 from taskweave.store.transaction import Transaction
-from taskweave.store.waiting import LOCK_WAIT_SECONDS, FileTurn, take
+from taskweave.store import waiting
+from taskweave.store.waiting import FileTurn, take
 
 if TYPE_CHECKING:
     from taskweave.store.snapshots import SnapshotPolicy
 
 log = logging.getLogger(__name__)
 
-BUSY_TIMEOUT_MS = int(LOCK_WAIT_SECONDS * 1000)
+BUSY_TIMEOUT_MS = int(waiting.LOCK_WAIT_SECONDS * 1000)
 # The files beside a store that belong to it: SQLite's log and index, and taskweave's lock files.
 COMPANION_SUFFIXES = ("-wal", "-shm", "-journal", ".writers", ".users")
 LOW_DISK_BYTES = 4 * 1024 * 1024
@@ -98,7 +99,7 @@ def store_error(path: Path, error: sqlite3.Error, *, changed_nothing: bool = Tru
 def busy(path: Path, *, changed_nothing: bool = True) -> StoreBusy:
     nothing = "Nothing was changed. " if changed_nothing else ""
     return StoreBusy(
-        f"The store {path} stayed locked by another process for {LOCK_WAIT_SECONDS:g} seconds.",
+        f"The store {path} stayed locked by another process for {waiting.LOCK_WAIT_SECONDS:g} seconds.",
         hint=f"{nothing}Retry; if it persists, look for a stopped or hung process using the store "
         f"(`fuser {path}.writers` lists the processes that have it open).",
     )
