@@ -96,13 +96,23 @@ def fresh_database() -> Iterator[str]:
         admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@pytest.fixture(params=STORES)
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """The store location, once a SQLite file path and once a PostgreSQL URL on a schema of its own."""
+def _store(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return str(tmp_path / "store" / "taskweave.db")
     url: str = request.getfixturevalue("pg_url")
     return url
+
+
+@pytest.fixture(params=STORES)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The store location, once a SQLite file path and once a PostgreSQL URL on a schema of its own."""
+    return _store(request, tmp_path)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.soak)])
+def process_store(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """`store` for tests of many real processes: SQLite in the fast tiers, PostgreSQL too in the soak tier."""
+    return _store(request, tmp_path)
 
 
 @pytest.fixture

@@ -296,7 +296,10 @@ def test_taking_a_live_claim_needs_force_and_the_holder_keeps_its_report(
     with pytest.raises(Conflict, match="not claimed"):
         orchestrator.work.complete(session_id, alice, task_id, summary="twice")
     kinds = [e["kind"] for e in orchestrator.sessions.status(session_id, since=0).get("events", [])]
-    assert kinds[-3:] == ["task.cancelled", "artifact.created", "task.reported"]
+    assert kinds[-4:] == ["task.cancelled", "message.sent", "artifact.created", "task.reported"]
+    [told] = orchestrator.messages.take(session_id, alice)
+    assert task_id in told["text"] and "cancelled (changed plans)" in told["text"] and told["task_id"] == task_id
+    assert orchestrator.messages.take(session_id, alice) == [], "once"
 
 
 def test_a_stale_claim_is_released_at_once_and_a_live_one_only_with_force(

@@ -116,6 +116,7 @@ def test_upgrade_from_schema_v1_counts_every_task(pg_url: str, workspace: Detect
         for column in ("children", "open_children", "waiting_on", "claim_paths", "claim_lost_by"):
             connection.execute(f"ALTER TABLE tasks DROP COLUMN {column}")
         connection.execute("ALTER TABLE sessions DROP COLUMN message_seq")
+        connection.execute("ALTER TABLE sessions DROP COLUMN specialist_messages_waiting")
         connection.execute("ALTER TABLE clients DROP COLUMN message_seq")
         connection.execute("ALTER TABLE clients DROP COLUMN principal")
         connection.execute("UPDATE store_meta SET value = '1' WHERE key = 'schema_version'")

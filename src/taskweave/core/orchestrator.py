@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from taskweave.core.domain import Domain, Settings
+from taskweave.core.messages import Messages
 from taskweave.core.reading import Reading
 from taskweave.core.reports import Reports
 from taskweave.core.sessions import Sessions
@@ -17,7 +18,7 @@ from taskweave.store import Store, open_store
 
 
 class Orchestrator:
-    """Agents call `sessions`, `tasks`, `work`, `reports` and `reading`; a server also calls `upkeep`."""
+    """Agents call `sessions`, `tasks`, `work`, `reports`, `messages` and `reading`; a server also calls `upkeep`."""
 
     def __init__(self, store: Store, *, clock: Callable[[], float] = time.time, settings: Settings = Settings()) -> None:
         self.domain = Domain(store, clock=clock, settings=settings)
@@ -25,7 +26,8 @@ class Orchestrator:
         self.tasks = Tasks(self.domain)
         self.work = Work(self.domain)
         self.reports = Reports(self.domain)
-        self.reading = Reading(self.sessions, self.tasks, self.reports)
+        self.messages = Messages(self.domain)
+        self.reading = Reading(self.sessions, self.tasks, self.reports, self.messages)
         self.upkeep = Upkeep(self.domain)
 
     @property

@@ -8,6 +8,7 @@ from typing import Any, TypedDict
 
 from taskweave.core import limits, specialists
 from taskweave.core.domain import Change, Domain, Write, session_by_id, task_in_session
+from taskweave.core.messages import tell_holder
 from taskweave.core.model import FINISHED, STATUSES
 from taskweave.core.rules import check_update_transition, holds_live_claim, parse_priority
 from taskweave.core.sessions import DETAILS, FULL
@@ -277,6 +278,8 @@ class Tasks:
                 if holder:
                     change.tx.update_task(target["id"], {"claim_lost_by": holder})
                 change.event("task.cancelled", target["id"], reason=why, **({"claim_taken_from": holder} if holder else {}))
+                if holder:
+                    tell_holder(change, holder, target, f"cancelled ({why})" if why else "cancelled")
             open_children = 0 if cascade else sum(
                 n for s, n in change.tx.child_status_counts(task_id).items() if s not in FINISHED
             )

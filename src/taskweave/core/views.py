@@ -20,6 +20,7 @@ class ClaimView(TypedDict):
     client_id: str
     expires_at: str | None
     live: bool
+    paths: NotRequired[list[str]]
 
 
 class TaskBrief(TypedDict):
@@ -122,7 +123,10 @@ def claim_view(task: TaskRow, now: float) -> ClaimView | None:
     if task["status"] != "in_progress" or holder is None:
         return None
     expires = task["claim_expires_at"]
-    return {"client_id": holder, "expires_at": iso(expires), "live": expires is not None and expires >= now}
+    view: ClaimView = {"client_id": holder, "expires_at": iso(expires), "live": expires is not None and expires >= now}
+    if task["claim_paths"]:
+        view["paths"] = json.loads(task["claim_paths"])
+    return view
 
 
 def _priority_name(priority: int) -> str:

@@ -171,6 +171,7 @@ MIGRATIONS: list[list[str]] = [
             for status in _STATUSES
         ),
         "ALTER TABLE sessions ADD COLUMN message_seq BIGINT NOT NULL DEFAULT 0",
+        "ALTER TABLE sessions ADD COLUMN specialist_messages_waiting BIGINT NOT NULL DEFAULT 0",
         "ALTER TABLE clients ADD COLUMN message_seq BIGINT NOT NULL DEFAULT 0",
         "ALTER TABLE clients ADD COLUMN principal TEXT",
         """CREATE TABLE messages (
