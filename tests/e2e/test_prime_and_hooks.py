@@ -31,7 +31,8 @@ def taskweave(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[
 
 
 def busy_session(store: str, project: Path, tasks: int) -> dict[str, int]:
-    """A session of about `tasks` tasks with agents at work, stuck tasks and a parent to synthesize; its figures."""
+    """A session of about `tasks` tasks: agents at work on reserved paths, stuck tasks, a parent to synthesize and
+    messages; its figures."""
     init = populate(store, project, tasks)
     session_id = init["session_id"]
     working, stuck = min(40, max(tasks // 5, 1)), min(30, max(tasks // 10, 1))
@@ -39,7 +40,10 @@ def busy_session(store: str, project: Path, tasks: int) -> dict[str, int]:
         workspace = detect_workspace(str(project))
         for number in range(working):
             worker = orchestrator.sessions.initialize(workspace, client=agent(f"agent-{number}"))
-            orchestrator.work.execute(session_id, worker["client_id"])
+            order = orchestrator.work.execute(session_id, worker["client_id"], paths=[f"src/area_{number}/**"])
+            orchestrator.messages.send(
+                session_id, worker["client_id"], "all", f"Working in src/area_{number}.", task_id=order["task"]["task_id"]
+            )
         for number in range(stuck):
             order = orchestrator.work.execute(session_id, init["client_id"])
             orchestrator.work.complete(
@@ -77,6 +81,8 @@ def test_prime_is_bounded_at_any_size_and_counts_what_it_leaves_out(tasks: int, 
     assert text.startswith("# taskweave\n") and str(project) in text
     assert sum(section(text, f"In progress ({figures['working']})")) == figures["working"]
     assert sum(section(text, f"Blocked or failed ({figures['stuck']})")) == figures["stuck"]
+    assert sum(section(text, "Reserved paths")) == figures["working"]
+    assert 0 < section(text, "Messages")[0] <= figures["working"]
     assert section(text, "Ready next")[0] > 0
     assert section(text, "Ready to synthesize") == (1, 0)
     assert "agent-0, 4 min left" in text

@@ -11,8 +11,6 @@ import pytest
 from taskweave.cli.prime import (
     MAX_BYTES,
     Brief,
-    Message,
-    Reservation,
     Section,
     duration,
     hook_output,
@@ -40,15 +38,16 @@ def status(
     clients: int = 2,
     title: str = "Task",
     expires_in: float = 240,
+    paths: list[str] | None = None,
 ) -> dict[str, Any]:
     """A `detail="full"` status as the domain gives it: lists capped as the domain caps them, counts exact."""
-    working = [
-        brief(
-            f"t_w{n}", f"{title} {n}", status="in_progress",
-            claim={"client_id": f"c_{n % clients}", "expires_at": iso(NOW + expires_in), "live": expires_in > 0},
-        )
+    claims = [
+        {"client_id": f"c_{n % clients}", "expires_at": iso(NOW + expires_in), "live": expires_in > 0}
         for n in range(min(in_progress, 50))
     ]
+    for claim in claims if paths else ():
+        claim["paths"] = paths
+    working = [brief(f"t_w{n}", f"{title} {n}", status="in_progress", claim=claim) for n, claim in enumerate(claims)]
     return {
         "session_id": "s_1",
         "session_name": "main",
@@ -78,6 +77,11 @@ def stalled(total: int = 0, *, summary: str = "Waiting on the API key") -> dict[
     return {"tasks": tasks, "total": total, "limit": 20, "offset": 0, "has_more": total > len(tasks)}
 
 
+def message(text: str, *, ago: float = 90, to: str = "all", task_id: str | None = "t_w1") -> dict[str, Any]:
+    view = {"message_id": "m_1", "seq": 1, "sent_by": "c_1", "sender_name": "agent-1", "to": to, "text": text, "at": iso(NOW - ago)}
+    return {**view, "task_id": task_id} if task_id else view
+
+
 def section(text: str, title: str) -> list[str]:
     """The entry lines of the section whose heading starts with `title`."""
     lines = text.splitlines()
@@ -98,7 +102,7 @@ def shown_and_more(entries: list[str]) -> tuple[int, int]:
 
 
 def test_a_small_session_shows_everything_and_the_calls_to_continue() -> None:
-    text = render(status(in_progress=2, ready=3, to_synthesize=1), stalled(1), NOW)  # type: ignore[arg-type]
+    text = render(status(in_progress=2, ready=3, to_synthesize=1), stalled(1), [], NOW)
     assert text.startswith("# taskweave\n") and "MCP server `taskweave`" in text
     assert 'Session "main" (s_1) of /work/project' in text
     assert section(text, "In progress (2)") == [
@@ -120,11 +124,11 @@ def test_a_small_session_shows_everything_and_the_calls_to_continue() -> None:
 def test_the_brief_stays_within_its_budget_and_counts_what_it_cut(tasks: int) -> None:
     working = min(tasks // 5, 400)
     text = render(
-        status(in_progress=working, ready=tasks, to_synthesize=tasks // 50, clients=30, title="T" * 200),  # type: ignore[arg-type]
-        stalled(tasks // 10, summary="why " * 100),  # type: ignore[arg-type]
+        status(in_progress=working, ready=tasks, to_synthesize=tasks // 50, clients=30, title="T" * 200,
+               paths=[f"src/module_{n}/**" for n in range(20)]),
+        stalled(tasks // 10, summary="why " * 100),
+        [message("x" * 4_000) for _ in range(10)],
         NOW,
-        reservations=[Reservation(f"c_{n}", f"t_w{n}", [f"src/module_{n}/**"] * 20) for n in range(min(working, 50))],
-        messages=[Message("c_1", "all", "x" * 4_000, NOW - 90, task_id="t_w1") for _ in range(20)],
     )
     assert len(text.encode()) <= MAX_BYTES
     shown, more = shown_and_more(section(text, f"In progress ({working})"))
@@ -147,35 +151,46 @@ def test_cutting_takes_whole_lines_from_the_longest_list() -> None:
 
 
 def test_long_fields_are_clipped_on_one_line() -> None:
-    text = render(status(in_progress=3, clients=3, title="Title\nwith a newline " * 30), stalled(3), NOW)  # type: ignore[arg-type]
+    text = render(status(in_progress=3, clients=3, title="Title\nwith a newline " * 30), stalled(3), [], NOW)
     assert all(len(line) < 400 for line in text.splitlines())
     assert section(text, "In progress (3)")[0].startswith('- "Title with a newline Title')
 
 
 def test_reserved_paths_and_messages_have_their_sections() -> None:
     text = render(
-        status(in_progress=1), stalled(),  # type: ignore[arg-type]
+        status(in_progress=1, paths=["src/parser/**", "tests/test_parser.py"]), stalled(),
+        [message("Parser API changed:\nuse parse_file()", ago=300, to="c_0", task_id="t_w0")],
         NOW,
-        reservations=[Reservation("c_0", "t_w0", ["src/parser/**", "tests/test_parser.py"])],
-        messages=[Message("c_1", "all", "Parser API changed:\nuse parse_file()", NOW - 300, task_id="t_w0")],
     )
     assert section(text, "Reserved paths") == ["- src/parser/**, tests/test_parser.py: agent-0 on t_w0"]
-    assert section(text, "Messages") == ["- agent-1 to all about t_w0, 5 min ago: Parser API changed: use parse_file()"]
+    assert section(text, "Messages") == ["- agent-1 to agent-0 about t_w0, 5 min ago: Parser API changed: use parse_file()"]
+
+
+def test_a_lapsed_claim_reserves_nothing() -> None:
+    text = render(status(in_progress=1, paths=["src/**"], expires_in=-30), stalled(), [], NOW)
+    assert "lease lapsed 30 s ago" in text and "Reserved paths" not in text
+
+
+def test_ten_messages_may_not_be_all_of_them() -> None:
+    text = render(status(), stalled(), [message(f"note {n}", task_id=None) for n in range(10)], NOW)
+    entries = section(text, "Messages")
+    assert entries[0] == "- agent-1 to all, 1 min ago: note 0"
+    assert entries[-1].startswith("- ... and maybe more: each agent gets those meant for it in its next taskweave tool result")
 
 
 def test_a_full_list_from_the_store_says_there_may_be_more() -> None:
-    text = render(status(ready=500), stalled(), NOW)  # type: ignore[arg-type]
+    text = render(status(ready=500), stalled(), [], NOW)
     assert section(text, "Ready next")[-1].startswith("- ... and maybe more: `orchestrator_get_status` with detail")
 
 
 def test_an_idle_session_suggests_planning() -> None:
-    text = render(status(), stalled(), NOW)  # type: ignore[arg-type]
+    text = render(status(), stalled(), [], NOW)
     assert "## In progress" not in text and "## Ready next" not in text
     assert "2. `orchestrator_plan_task`" in text
 
 
 def test_work_in_progress_without_ready_tasks_points_at_the_status() -> None:
-    text = render(status(in_progress=1), stalled(), NOW)  # type: ignore[arg-type]
+    text = render(status(in_progress=1), stalled(), [], NOW)
     assert "2. `orchestrator_get_status`" in text and "orchestrator_execute_task` without" not in text
 
 

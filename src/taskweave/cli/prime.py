@@ -2,7 +2,8 @@
 
 Agents forget that the project has a task plan. A client's session-start hook
 runs `taskweave prime`, and what it prints goes into the agent's context: what
-taskweave is, who works on what, what is ready, what is stuck, and the calls to
+taskweave is, who works on what and which paths their claims reserve, what is
+ready, what is stuck, the latest messages between agents, and the calls to
 continue. It runs at every session start, so it stays fast (it reads through
 the domain, never the MCP stack), small (at most `MAX_BYTES` however large the
 session: lists are cut, and say how many entries they left out), and quiet:
@@ -35,7 +36,8 @@ from taskweave.core.tool_names import (
     QUERY_TASKS,
     SYNTHESIZE_RESULTS,
 )
-from taskweave.core.views import TaskBrief
+from taskweave.core.messages import MessageView
+from taskweave.core.views import ClaimView, TaskBrief
 from taskweave.errors import TaskweaveError
 from taskweave.store import POSTGRES_SCHEMES, store_location
 from taskweave.store.schema import SCHEMA_VERSION
@@ -44,29 +46,12 @@ from taskweave.workspace import detect_workspace
 MAX_BYTES = 6_000
 # How many of each list are read from the store; the byte budget then decides how many are shown.
 STALLED_LIMIT = 20
+MESSAGES_LIMIT = 10
 TITLE_CHARS = 80
 SUMMARY_CHARS = 120
 MESSAGE_CHARS = 200
 FIELD_CHARS = 160
 CONNECTED_NAMES = 8
-
-
-@dataclass(frozen=True)
-class Reservation:
-    """Paths a claim reserves: other agents should leave them alone until the claim ends."""
-
-    holder: str
-    task_id: str
-    paths: Sequence[str]
-
-
-@dataclass(frozen=True)
-class Message:
-    sender: str
-    to: str
-    text: str
-    at: float | None
-    task_id: str | None = None
 
 
 @dataclass
@@ -78,16 +63,16 @@ class Section:
     more: int = 0
     open_ended: bool = False
     """The store was asked for no more entries than it gave: there may be more than `more`."""
-    where: str = f"`{GET_STATUS}`"
+    where: str = f"`{GET_STATUS}` lists them"
 
     def render(self) -> list[str]:
         if not self.lines and not self.more:
             return []
         rendered = ["", f"## {self.title}", *self.lines]
         if self.open_ended:
-            rendered.append(f"- ... and {f'at least {self.more}' if self.more else 'maybe'} more: {self.where} lists them.")
+            rendered.append(f"- ... and {f'at least {self.more}' if self.more else 'maybe'} more: {self.where}.")
         elif self.more:
-            rendered.append(f"- ... and {self.more} more: {self.where} lists them.")
+            rendered.append(f"- ... and {self.more} more: {self.where}.")
         return rendered
 
 
@@ -139,9 +124,10 @@ def prime(directory: str | None, store: str | None, *, clock: Callable[[], float
                 return no_session(workspace.root)
             status = orchestrator.sessions.status(session_id, detail="full")
             stalled = orchestrator.tasks.query(session_id, status=["blocked", "failed"], limit=STALLED_LIMIT)
+            messages = orchestrator.messages.recent(session_id, MESSAGES_LIMIT)
     except TaskweaveError as error:
         return f"taskweave: prime could not read the store ({one_line(error.message)}); run `taskweave check`.\n"
-    return render(status, stalled, clock())
+    return render(status, stalled, messages, clock())
 
 
 def sqlite_problem(path: Path) -> str | None:
@@ -185,15 +171,8 @@ def no_session(root: str, why: str | None = None) -> str:
     )
 
 
-def render(
-    status: Status,
-    stalled: ListingPage,
-    now: float,
-    *,
-    reservations: Sequence[Reservation] = (),
-    messages: Sequence[Message] = (),
-) -> str:
-    """The brief of `status`, within `MAX_BYTES`."""
+def render(status: Status, stalled: ListingPage, messages: Sequence[MessageView], now: float) -> str:
+    """The brief of `status` (`detail="full"`), its blocked and failed tasks and its latest messages, within `MAX_BYTES`."""
     tasks = status["tasks"]
     names = {client["client_id"]: client["name"] for client in status["clients"]}
     counts = status["counts"]
@@ -223,16 +202,21 @@ def render(
             more=max(counts.get("in_progress", 0) - len(in_progress), 0),
         ),
         Section(
+            "Reserved paths (leave them to their holder until the claim ends)",
+            [_reserved(task, claim, names) for task in in_progress if (claim := task.get("claim")) and _reserves(claim)],
+            open_ended=counts.get("in_progress", 0) > len(in_progress),
+        ),
+        Section(
             "Ready next",
             [f"- {_task(task['title'], task['task_id'], task['specialist'], task['priority'])}" for task in ready],
             open_ended=len(ready) >= FULL.ready,
-            where=f'`{GET_STATUS}` with detail "full"',
+            where=f'`{GET_STATUS}` with detail "full" lists them',
         ),
         Section(
             f"Ready to synthesize (subtasks finished: `{SYNTHESIZE_RESULTS}` completes them)",
             [f"- {_task(task['title'], task['task_id'])}" for task in to_synthesize],
             open_ended=len(to_synthesize) >= FULL.to_synthesize,
-            where=f'`{GET_STATUS}` with detail "full"',
+            where=f'`{GET_STATUS}` with detail "full" lists them',
         ),
         Section(
             f"Blocked or failed ({stalled['total']})",
@@ -241,13 +225,14 @@ def render(
                 for task in stalled_tasks
             ],
             more=stalled["total"] - len(stalled_tasks),
-            where=f'`{QUERY_TASKS}` with status ["blocked", "failed"]',
+            where=f'`{QUERY_TASKS}` with status ["blocked", "failed"] lists them',
         ),
         Section(
-            "Reserved paths (leave them to their holder)",
-            [_reserved(reservation, names) for reservation in reservations],
+            "Messages (latest first)",
+            [_message(message, names, now) for message in messages],
+            open_ended=len(messages) >= MESSAGES_LIMIT,
+            where="each agent gets those meant for it in its next taskweave tool result",
         ),
-        Section("Messages (latest first)", [_message(message, names, now) for message in messages]),
     ]
     brief = Brief(head, sections, ["", "## To continue", *_next_calls(status, stalled["total"])])
     return brief.fit()
@@ -264,7 +249,10 @@ def _next_calls(status: Status, stalled: int) -> list[str]:
         parent = tasks["to_synthesize"][0]
         calls.append(f'`{SYNTHESIZE_RESULTS}` with task_id "{parent["task_id"]}" reports on its finished subtasks and completes it.')
     if tasks["ready"]:
-        calls.append(f"`{EXECUTE_TASK}` without task_id claims the best ready task and returns its instructions.")
+        calls.append(
+            f"`{EXECUTE_TASK}` without task_id claims the best ready task and returns its instructions "
+            "(`paths` reserves the files you will change)."
+        )
     elif tasks["in_progress"] or stalled:
         calls.append(f"`{GET_STATUS}` shows what the others are doing; nothing is ready to claim right now.")
     else:
@@ -290,17 +278,21 @@ def _stalled(status: str, task: str, summary: str | None) -> str:
     return f"- {status}: {task}{why}"
 
 
-def _reserved(reservation: Reservation, names: dict[str, str]) -> str:
-    holder = clip(names.get(reservation.holder, reservation.holder), 40)
-    return f"- {clip(', '.join(reservation.paths), FIELD_CHARS)}: {holder} on {reservation.task_id}"
+def _reserves(claim: ClaimView) -> bool:
+    """A live claim with paths: a lapsed one no longer keeps anyone out."""
+    return claim["live"] and bool(claim.get("paths"))
 
 
-def _message(message: Message, names: dict[str, str], now: float) -> str:
-    sender = clip(names.get(message.sender, message.sender), 40)
-    to = clip(names.get(message.to, message.to), 40)
-    about = f" about {message.task_id}" if message.task_id else ""
-    when = f", {ago(message.at, now)}" if message.at is not None else ""
-    return f"- {sender} to {to}{about}{when}: {clip(message.text, MESSAGE_CHARS)}"
+def _reserved(task: TaskBrief, claim: ClaimView, names: dict[str, str]) -> str:
+    holder = clip(names.get(claim["client_id"], claim["client_id"]), 40)
+    return f"- {clip(', '.join(claim.get('paths', [])), FIELD_CHARS)}: {holder} on {task['task_id']}"
+
+
+def _message(message: MessageView, names: dict[str, str], now: float) -> str:
+    to = clip(names.get(message["to"], message["to"]), 40)
+    about = f" about {message['task_id']}" if "task_id" in message else ""
+    when = f", {ago(message['at'], now)}" if message["at"] else ""
+    return f"- {clip(message['sender_name'], 40)} to {to}{about}{when}: {clip(message['text'], MESSAGE_CHARS)}"
 
 
 def lease_left(expires_at: str | None, now: float) -> str:
@@ -313,8 +305,8 @@ def lease_left(expires_at: str | None, now: float) -> str:
     return f"{duration(left)} left"
 
 
-def ago(at: float, now: float) -> str:
-    return f"{duration(max(now - at, 0))} ago"
+def ago(at: str, now: float) -> str:
+    return f"{duration(max(now - datetime.fromisoformat(at).timestamp(), 0))} ago"
 
 
 def duration(seconds: float) -> str:
