@@ -113,7 +113,7 @@ CLIENTS: dict[str, HookClient] = {
         notes=(
             "Cursor's editor has been reported to drop a sessionStart hook's context when the conversation starts "
             "before the hook ends (the Cursor CLI delivers it); a rule in .cursor/rules that names taskweave "
-            "is the dependable companion.",
+            "is a dependable companion.",
         ),
     ),
 }

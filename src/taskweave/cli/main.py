@@ -287,7 +287,9 @@ def build_parser() -> argparse.ArgumentParser:
     action.add_argument("--install", action="store_true", help="merge the hook into the project's settings file")
     action.add_argument("--uninstall", action="store_true", help="remove taskweave's hook from it, and nothing else")
     hooks.add_argument("--dir", help="a directory inside the project (default: the current directory)")
-    hooks.add_argument("--store", help="the store the hook's `prime` reads (default: none, as the MCP server's default)")
+    hooks.add_argument(
+        "--store", help="the store the hook's `prime` reads: the one the MCP server uses (default: the default store)"
+    )
     hooks.set_defaults(func=cmd_hooks)
     return parser
 
