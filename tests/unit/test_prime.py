@@ -52,7 +52,7 @@ def status(
         "session_id": "s_1",
         "session_name": "main",
         "session_status": "active",
-        "workspace_root": "/work/project",
+        "workspace_root": "/home/you/project",
         "counts": {"pending": ready, "in_progress": in_progress, "completed": 3, "failed": 0, "blocked": 0, "cancelled": 0},
         "progress": {"total": ready + in_progress + 3, "percent_complete": 10.0, "all_finished": False},
         "tasks": {
@@ -104,7 +104,7 @@ def shown_and_more(entries: list[str]) -> tuple[int, int]:
 def test_a_small_session_shows_everything_and_the_calls_to_continue() -> None:
     text = render(status(in_progress=2, ready=3, to_synthesize=1), stalled(1), [], NOW)
     assert text.startswith("# taskweave\n") and "MCP server `taskweave`" in text
-    assert 'Session "main" (s_1) of /work/project' in text
+    assert 'Session "main" (s_1) of /home/you/project' in text
     assert section(text, "In progress (2)") == [
         '- "Task 0" (implementer, t_w0): agent-0, 4 min left',
         '- "Task 1" (implementer, t_w1): agent-1, 4 min left',
@@ -207,8 +207,8 @@ def test_durations_read_naturally() -> None:
 
 
 def test_no_session_is_short_and_says_how_to_start() -> None:
-    text = no_session("/work/project", "the store /data/tw.db does not exist yet")
-    assert text.startswith("# taskweave\nNo taskweave session in this workspace yet: /work/project")
+    text = no_session("/home/you/project", "the store /data/tw.db does not exist yet")
+    assert text.startswith("# taskweave\nNo taskweave session in this workspace yet: /home/you/project")
     assert "/data/tw.db" in text and "orchestrator_initialize_session" in text and len(text) < 600
 
 
