@@ -59,7 +59,7 @@ def test_claude_code_starts_and_compacts_with_one_session_start_hook() -> None:
     assert fragment == {
         "hooks": {
             "SessionStart": [
-                {"matcher": "startup|resume|clear|compact", "hooks": [{"type": "command", "command": OURS, "timeout": 10}]}
+                {"matcher": "startup|resume|clear|compact|fork", "hooks": [{"type": "command", "command": OURS, "timeout": 10}]}
             ]
         }
     }

@@ -77,7 +77,7 @@ CLIENTS: dict[str, HookClient] = {
         settings=".claude/settings.json",
         event="SessionStart",
         grouped=True,
-        matcher="startup|resume|clear|compact",
+        matcher="startup|resume|clear|compact|fork",
         handler=lambda command: {"type": "command", "command": command, "timeout": 10},
     ),
     # Codex reads the same layout from the project's .codex/hooks.json; plain stdout becomes model context.
