@@ -136,7 +136,10 @@ def test_config_refuses_unknown_clients(project: Path) -> None:
     assert result.returncode == 2 and "invalid choice" in result.stderr
 
 
-@pytest.mark.parametrize("command", [["status", "--json"], ["sessions", "--all"], ["config", "cursor"], ["detect", "--json"]])
+@pytest.mark.parametrize(
+    "command",
+    [["status", "--json"], ["sessions", "--all"], ["config", "cursor"], ["detect", "--json"], ["prime"], ["hooks", "claude-code"]],
+)
 def test_commands_that_do_not_serve_never_import_mcp(command: list[str], planned: dict, store: str, project: Path) -> None:
     probe = (
         "import sys\n"
