@@ -16,14 +16,13 @@ is reported before the store is opened.
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from collections.abc import Callable, Sequence
-from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from taskweave.core.messages import MessageView
 from taskweave.core.orchestrator import Orchestrator
 from taskweave.core.sessions import FULL, Status
 from taskweave.core.tasks import ListingPage
@@ -36,11 +35,9 @@ from taskweave.core.tool_names import (
     QUERY_TASKS,
     SYNTHESIZE_RESULTS,
 )
-from taskweave.core.messages import MessageView
 from taskweave.core.views import ClaimView, TaskBrief
 from taskweave.errors import TaskweaveError
 from taskweave.store import POSTGRES_SCHEMES, store_location
-from taskweave.store.schema import SCHEMA_VERSION
 from taskweave.workspace import detect_workspace
 
 MAX_BYTES = 6_000
@@ -105,20 +102,19 @@ class Brief:
 
 
 def prime(directory: str | None, store: str | None, *, clock: Callable[[], float] = time.time) -> str:
-    """The brief of the active session of `directory`'s workspace, or a short text saying why there is none."""
+    """The brief of the active session of `directory`'s workspace, or a short text saying why there is none.
+
+    The store is opened read-only: a hook never creates, migrates or changes it.
+    """
     try:
         workspace = detect_workspace(directory)
     except TaskweaveError as error:
         return f"taskweave: prime could not tell the workspace ({one_line(error.message)}).\n"
     location = store_location(store)
-    if not location.startswith(POSTGRES_SCHEMES):
-        path = Path(location).expanduser().resolve()
-        if not path.exists():
-            return no_session(workspace.root, f"the store {path} does not exist yet")
-        if problem := sqlite_problem(path):
-            return f"taskweave: {problem}.\n"
+    if not location.startswith(POSTGRES_SCHEMES) and not Path(location).expanduser().exists():
+        return no_session(workspace.root, f"the store {Path(location).expanduser()} does not exist yet")
     try:
-        with Orchestrator.open(location) as orchestrator:
+        with Orchestrator.open(location, read_only=True) as orchestrator:
             session_id = orchestrator.sessions.active_session_id(workspace)
             if session_id is None:
                 return no_session(workspace.root)
@@ -126,30 +122,11 @@ def prime(directory: str | None, store: str | None, *, clock: Callable[[], float
             stalled = orchestrator.tasks.query(session_id, status=["blocked", "failed"], limit=STALLED_LIMIT)
             messages = orchestrator.messages.recent(session_id, MESSAGES_LIMIT)
     except TaskweaveError as error:
-        return f"taskweave: prime could not read the store ({one_line(error.message)}); run `taskweave check`.\n"
+        return (
+            f"taskweave: prime could not read the store: {one_line(error.message)}. {one_line(error.hint)}. "
+            "`taskweave check` tells more.\n"
+        )
     return render(status, stalled, messages, clock())
-
-
-def sqlite_problem(path: Path) -> str | None:
-    """Why the SQLite store at `path` is not to be opened as it is, read without changing it; None if it is fine.
-
-    Opening a store migrates an older schema (and makes an empty file a store): not something a hook may do.
-    """
-    try:
-        with closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)) as connection:
-            version = int(connection.execute("PRAGMA user_version").fetchone()[0])
-    except sqlite3.Error as error:
-        return f"the store {path} cannot be read ({error}); run `taskweave check`"
-    if version == SCHEMA_VERSION:
-        return None
-    if version == 0:
-        return f"{path} is not a taskweave store (no schema); point --store or TASKWEAVE_STORE at the store"
-    if version > SCHEMA_VERSION:
-        return f"the store {path} has schema version {version}, newer than this taskweave ({SCHEMA_VERSION}); upgrade taskweave"
-    return (
-        f"the store {path} has schema version {version}, older than this taskweave's ({SCHEMA_VERSION}); "
-        "`taskweave serve` migrates it when it next starts"
-    )
 
 
 # --- the text ------------------------------------------------------------------------------------

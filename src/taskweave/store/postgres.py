@@ -34,10 +34,10 @@ from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from taskweave.errors import Conflict, StoreBusy, StoreError, TaskweaveError
+from taskweave.store import waiting
 from taskweave.store.base import BackupReport, RestoreReport, Store, StoreDescription, newer_schema
 from taskweave.store.schema import MIGRATIONS, SCHEMA_VERSION
 from taskweave.store.transaction import Transaction
-from taskweave.store import waiting
 
 log = logging.getLogger(__name__)
 

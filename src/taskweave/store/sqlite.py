@@ -29,10 +29,10 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from taskweave.errors import StoreBusy, StoreError
+from taskweave.store import waiting
 from taskweave.store.base import BackupReport, RestoreReport, Store, StoreDescription, newer_schema
 from taskweave.store.schema import MIGRATIONS, SCHEMA_VERSION
 from taskweave.store.transaction import Transaction
-from taskweave.store import waiting
 from taskweave.store.waiting import FileTurn, take
 
 if TYPE_CHECKING:
