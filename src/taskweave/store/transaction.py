@@ -189,9 +189,22 @@ class Transaction(ABC):
     def set_session_metadata(self, session_id: str, metadata: dict[str, Any]) -> None:
         self.run("UPDATE sessions SET metadata = ? WHERE id = ?", json.dumps(metadata), session_id)
 
-    def sessions(self, workspace_id: str | None, limit: int) -> list[ListedSession]:
-        where = "WHERE s.workspace_id = ?" if workspace_id else ""
-        params: tuple[Any, ...] = (workspace_id,) if workspace_id else ()
+    def sessions(
+        self, workspace_id: str | None, limit: int, within: tuple[str, ...] | None = None
+    ) -> list[ListedSession]:
+        """Most recently active first; `within` keeps those whose workspace root is one of, or under, those roots."""
+        conditions: list[str] = []
+        params: list[Any] = []
+        if workspace_id:
+            conditions.append("s.workspace_id = ?")
+            params.append(workspace_id)
+        if within is not None:
+            under = ["w.root = ? OR substr(w.root, 1, ?) = ?"] * len(within)
+            conditions.append("(" + " OR ".join(under) + ")" if under else "FALSE")
+            for root in within:
+                prefix = root.rstrip("/") + "/"
+                params += [root, len(prefix), prefix]
+        where = "WHERE " + " AND ".join(conditions) if conditions else ""
         rows = self.all(
             f"SELECT s.*, w.root AS workspace_root FROM sessions s JOIN workspaces w ON w.id = s.workspace_id "
             f"{where} ORDER BY s.last_activity_at DESC, s.id LIMIT ?",
@@ -752,9 +765,10 @@ class Transaction(ABC):
         return seq
 
     def events_since(self, session_id: str, since: int, limit: int) -> list[EventRow]:
+        """The session's events after `since`, each with the principal its actor acts for."""
         rows = self.all(
-            "SELECT seq, at, actor, kind, task_id, data FROM events WHERE session_id = ? AND seq > ? "
-            "ORDER BY seq LIMIT ?",
+            "SELECT e.seq, e.at, e.actor, e.kind, e.task_id, e.data, c.principal FROM events e "
+            "LEFT JOIN clients c ON c.id = e.actor WHERE e.session_id = ? AND e.seq > ? ORDER BY e.seq LIMIT ?",
             session_id, since, limit,
         )
         return cast(list[EventRow], rows)
