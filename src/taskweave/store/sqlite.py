@@ -226,7 +226,7 @@ class SQLiteStore(Store):
             what = "replaced by another file"
         raise StoreError(
             f"The store file {self.path} was {what} while this server was using it; nothing was changed, and "
-            "this server stops answering so that nothing more is written where it would be lost.",
+            "this server refuses every call from now on so that nothing more is written where it would be lost.",
             hint=f"Stop the servers using it (close their client windows). {RESTORE_HINT}",
         )
 
