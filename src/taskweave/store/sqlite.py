@@ -31,6 +31,7 @@ from typing import IO, TYPE_CHECKING, Any
 from taskweave.errors import StoreBusy, StoreError
 from taskweave.store import waiting
 from taskweave.store.base import BackupReport, RestoreReport, Store, StoreDescription, newer_schema
+from taskweave.store.records import SessionRow
 from taskweave.store.schema import MIGRATIONS, SCHEMA_VERSION
 from taskweave.store.transaction import Transaction
 from taskweave.store.waiting import FileTurn, take
@@ -134,8 +135,9 @@ class SQLiteTransaction(Transaction):
     def _execute(self, sql: str, params: Sequence[Any]) -> sqlite3.Cursor:
         return self._connection.execute(sql, params)
 
-    def lock_session(self, session_id: str) -> None:
-        """Nothing to do: a write transaction already holds SQLite's single write lock."""
+    def lock_session(self, session_id: str) -> SessionRow | None:
+        """A write transaction already holds SQLite's single write lock: only the session to read."""
+        return self.session(session_id)
 
     def lock_workspace(self, workspace_id: str) -> None:
         """Nothing to do: a write transaction already holds SQLite's single write lock."""
