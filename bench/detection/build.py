@@ -2,16 +2,16 @@
 
     python -m bench.detection.build --clones DIR [--review]
 
-`repos.txt` lists one `owner/name@commit` per line. Each repository is read
+`repos.txt` lists one `owner/name@commit half` per line. Each repository is read
 from `DIR/owner/name.git` (or `DIR/owner/name`), a bare clone; only trees are
 needed, so a blobless clone is enough:
 
     git clone --bare --filter=blob:none https://github.com/owner/name DIR/owner/name.git
 
 The labels follow `labels.py` plus the judgement calls in `overrides.json`.
-The cases are split into `cases/tuning.json` and `cases/validation.json` by a
-hash of the repository, stratified by ecosystem, so the split depends on the
-labels only. `--review` prints every case's labels and the rule behind each
+The cases go to `cases/tuning.json` or `cases/validation.json` as the list
+says; a repository added without a half is dealt to one by a hash of its name,
+stratified by ecosystem, so the split never depends on a detector's results. `--review` prints every case's labels and the rule behind each
 expected id instead of writing the files.
 """
 
@@ -36,14 +36,17 @@ CASES = HERE / "cases"
 HALVES = ("tuning", "validation")
 
 
-def read_list(path: Path) -> list[tuple[str, str]]:
-    """The `(owner/name, commit)` entries of a repository list (blank lines and `#` comments skipped)."""
+def read_list(path: Path) -> list[tuple[str, str, str | None]]:
+    """The `(owner/name, commit, half or None)` entries of a repository list (`#` comments skipped)."""
     entries = []
     for line in path.read_text().splitlines():
-        line = line.split("#", 1)[0].strip()
-        if line:
-            repo, _, commit = line.partition("@")
-            entries.append((repo, commit))
+        fields = line.split("#", 1)[0].split()
+        if fields:
+            repo, _, commit = fields[0].partition("@")
+            half = fields[1] if len(fields) > 1 else None
+            if half not in (None, *HALVES):
+                raise SystemExit(f"{path}: {repo}: unknown half {half!r}")
+            entries.append((repo, commit, half))
     return entries
 
 
@@ -67,14 +70,20 @@ def read_tree(clone: Path, commit: str) -> tuple[Tree, str]:
     return Tree(files, submodules), date
 
 
-def split(cases: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
-    """Halves stratified by each case's rarest expected id, ordered within a stratum by a hash of the repository."""
+def split(cases: list[dict[str, Any]], given: dict[str, str | None]) -> dict[str, list[dict[str, Any]]]:
+    """The halves: each repository keeps the half the list gives it; new ones are dealt out by stratum
+    (their rarest expected id), in the order of a hash of the repository, so that both halves cover
+    each ecosystem and the split never depends on what a detector says."""
     frequency = Counter(t for case in cases for t in case["expected_types"])
+    halves: dict[str, list[dict[str, Any]]] = {half: [] for half in HALVES}
     strata: dict[str, list[dict[str, Any]]] = {}
     for case in cases:
-        stratum = min(case["expected_types"], key=lambda t: (frequency[t], t), default="")
-        strata.setdefault(stratum, []).append(case)
-    halves: dict[str, list[dict[str, Any]]] = {half: [] for half in HALVES}
+        half = given.get(case["repo"])
+        if half:
+            halves[half].append(case)
+        else:
+            stratum = min(case["expected_types"], key=lambda t: (frequency[t], t), default="")
+            strata.setdefault(stratum, []).append(case)
     odd = 0
     for stratum in sorted(strata):
         members = sorted(strata[stratum], key=lambda c: hashlib.sha256(c["repo"].encode()).hexdigest())
@@ -116,20 +125,20 @@ def main() -> int:
 
     entries = read_list(args.list)
     overrides = json.loads(OVERRIDES.read_text())
-    missing = [repo for repo, _ in entries if clone_of(args.clones, repo) is None]
+    missing = [repo for repo, _, _ in entries if clone_of(args.clones, repo) is None]
     if missing:
         print(f"{len(missing)} clone(s) missing under {args.clones}; make each with", file=sys.stderr)
         for repo in missing:
             print(f"  git clone --bare --filter=blob:none https://github.com/{repo} {args.clones}/{repo}.git",
                   file=sys.stderr)
         return 1
-    unknown = sorted(set(overrides) - {repo for repo, _ in entries})
+    unknown = sorted(set(overrides) - {repo for repo, _, _ in entries})
     if unknown:
         print(f"overrides for repositories not in the list: {', '.join(unknown)}", file=sys.stderr)
         return 1
 
     cases = []
-    for repo, commit in entries:
+    for repo, commit, _ in entries:
         clone = clone_of(args.clones, repo)
         assert clone is not None
         tree, date = read_tree(clone, commit)
@@ -140,7 +149,7 @@ def main() -> int:
     if args.review:
         return 0
     CASES.mkdir(exist_ok=True)
-    for half, members in split(cases).items():
+    for half, members in split(cases, {repo: half for repo, _, half in entries}).items():
         write_half(CASES / f"{half}.json", half, members)
         types = {t for case in members for t in case["expected_types"]}
         print(f"{half}: {len(members)} repositories, {len(types)} ecosystems -> {CASES / half}.json")
