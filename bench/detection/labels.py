@@ -67,6 +67,7 @@ ARTIFACT_LANGUAGES = {"Nix": "nix", "Starlark": "bazel"}
 LANGUAGE_IDS = frozenset(t for kind, t in LANGUAGES.values() if kind == PROGRAMMING and t) - CONTENT - INFRA \
     - {"jupyter"} | {"deno"}
 """Ids that stand for a programming language, so that their source files can be counted."""
+DOTNET_FILES = (".csproj", ".fsproj", ".vbproj", ".cs", ".fs", ".vb")
 PATH_REQUIRES = {
     "meta/main.yml": ("tasks",),
     "ProjectSettings/ProjectVersion.txt": ("Assets",),
@@ -295,6 +296,8 @@ def _entry_points(tree: Tree, directory: str, stats: Stats, optional: set[str]) 
             ids = _share_family(stats, JVM_LANGUAGES, "java")
         elif name == "Package.swift" or any(fnmatch.fnmatchcase(name, glob) for glob in APPLE_BUILDS):
             ids = _apple_family(stats)
+        elif name.endswith((".sln", ".slnx")) and not _has_dotnet(tree, directory):
+            ids = _c_family(stats)  # a Visual Studio solution of C++ projects
         elif name in ("_config.yml", "theme.toml"):
             continue  # decided with their layout in _content
         elif not all(tree.has_dir(_join(directory, d)) for d in PATH_REQUIRES.get(name, ())):
@@ -309,6 +312,11 @@ def _entry_points(tree: Tree, directory: str, stats: Stats, optional: set[str]) 
     if "dart" in found and platforms:
         found["flutter"] = f"pubspec.yaml with {', '.join(platforms)}/"
     return found
+
+
+def _has_dotnet(tree: Tree, directory: str) -> bool:
+    prefix = _join(directory, "")
+    return any(path.startswith(prefix) and path.endswith(DOTNET_FILES) for path in tree.files)
 
 
 def _c_family(stats: Stats) -> list[str]:
