@@ -76,7 +76,7 @@ PATH_REQUIRES = {
 """Path markers that stand for their ecosystem only with these directories beside them (the vocabulary's definitions)."""
 _GLOBS = {m.pattern: re.compile(fnmatch.translate(m.pattern)) for m in MARKERS if m.match == "glob"}
 _MIN_JS = re.compile(r"\.min\.(js|css)$")
-_DOCKERFILE = re.compile(r"(Dockerfile|Containerfile)|.*\.[Dd]ockerfile$")
+_DOCKERFILE = re.compile(r"(Dockerfile|Containerfile)([.-].*)?|dockerfile(-.*)?|.*\.[Dd]ockerfile")
 
 
 @dataclass
@@ -525,7 +525,7 @@ def _optional(tree: Tree, directory: str, stats: Stats) -> set[str]:
     for tool, markers in BUILD_TOOLS.items():
         if names & set(markers):
             optional.add(tool)
-    if any(_DOCKERFILE.match(name) for name in names):
+    if any(_DOCKERFILE.fullmatch(name) for name in names):
         optional.add("docker")
     if any(LANGUAGES.get(language_of(p, apple=False) or "", ("", None))[1] == "shell" for p in paths):
         optional.add("shell")

@@ -72,6 +72,7 @@ LANGUAGE_TYPES: dict[str, str | None] = {
     "GDScript": "godot",
     "Assembly": None,
     "Scheme": None,
+    "Starlark": None,
 }
 
 EXTENSIONS: dict[str, str] = {
@@ -104,8 +105,9 @@ EXTENSIONS: dict[str, str] = {
     ".ps1": "PowerShell", ".psm1": "PowerShell", ".psd1": "PowerShell",
     ".sh": "Shell", ".bash": "Shell", ".bats": "Shell", ".zsh": "Shell", ".ksh": "Shell", ".fish": "Shell",
     ".nix": "Nix", ".tf": "HCL", ".hcl": "HCL", ".ipynb": "Jupyter Notebook",
-    ".tex": "TeX", ".sty": "TeX", ".cls": "TeX", ".gd": "GDScript",
+    ".tex": "TeX", ".latex": "TeX", ".ltx": "TeX", ".sty": "TeX", ".cls": "TeX", ".gd": "GDScript",
     ".s": "Assembly", ".asm": "Assembly", ".scm": "Scheme", ".ss": "Scheme", ".sld": "Scheme",
+    ".bzl": "Starlark",
 }
 
 PROSE_EXTENSIONS = frozenset({".md", ".markdown", ".mdx", ".rst", ".adoc", ".asciidoc", ".txt", ".org"})
