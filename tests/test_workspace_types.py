@@ -300,3 +300,20 @@ def test_latex_templates_and_lone_headers(tmp_path: Path) -> None:
 def test_a_collection_of_configuration_files_is_documentation(tmp_path: Path) -> None:
     found = types_of(tmp_path, "README.md", "preview.sh", *[f"themes/t{i}.toml" for i in range(60)])
     assert found == ["docs"]
+
+
+def test_fallbacks_look_at_the_product_code_first(tmp_path: Path) -> None:
+    found = types_of(tmp_path, *sources("template", ".latex", 8), *sources("examples/a", ".sh", 20), "README.md")
+    assert found == ["latex"]
+
+
+def test_a_lock_file_with_no_code_beside_it_is_not_a_project(tmp_path: Path) -> None:
+    assert types_of(tmp_path, "shard.lock", "shard.yml", "README.md", "CONTRIBUTING.md") == ["docs"]
+
+
+def test_tooling_projects_type_a_repository_only_when_its_layout_says_nothing(tmp_path: Path) -> None:
+    found = types_of(tmp_path / "templates", *[f"workflows/w{i}.yml" for i in range(60)],
+                     "script/validate/package.json", "script/validate/index.ts")
+    assert found == ["docs"]
+    samples = types_of(tmp_path / "samples", "examples/a/go.mod", "examples/b/go.mod", "examples/c/go.mod")
+    assert samples == ["go"]

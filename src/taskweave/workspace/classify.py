@@ -144,13 +144,13 @@ def classify(root: str, *, scanner: Scanner, catalog: Catalog) -> Typing:
         deferred = _collection(typing, root, stats, scanner)
         _documentation_site(typing)
     dominant = _dominant(typing, stats)
-    if not typing.primary:
-        typing.primary.update(deferred)
     _tooling(typing, stats)
     if not has_entry:
         _config_confirmed(typing, hits, stats)
     if not typing.primary:
         _layout_fallbacks(typing, root, listing, stats)
+    if not typing.primary:
+        typing.primary.update(deferred)
     typing.rank(stats)
     typing.facts = {
         "dominant_language": dominant,
@@ -290,8 +290,9 @@ def _tooling(typing: Typing, stats: Survey) -> None:
     if backed == {"jupyter"}:
         return
     if not backed and not CONTENT_TYPES & typing.primary.keys():
-        if stats.product_prose >= PROSE_RATIO * max(stats.sources, 1):
-            typing.primary["docs"] = f"{stats.product_prose} prose files and {stats.sources} source files"
+        product_sources = sum(stats.product.values())
+        if stats.product_prose and stats.product_prose >= PROSE_RATIO * product_sources:
+            typing.primary["docs"] = f"{stats.product_prose} prose files and {product_sources} product source files"
             backed = {"docs"}
         else:
             product = _product_type(stats)
@@ -423,12 +424,13 @@ def _layout_fallbacks(typing: Typing, root: str, listing: Listing, stats: Survey
     if stats.files >= CONFIG_SET_MIN_FILES and stats.sources <= CONFIG_SET_SOURCE_SHARE * stats.files:
         typing.primary["docs"] = f"a collection of {stats.files} configuration and data files"
         return
-    ranked = stats.languages.most_common(1)
+    counts = stats.product if sum(stats.product.values()) else stats.languages
+    ranked = counts.most_common(1)
     if ranked:
-        language = ranked[0][0]
+        language, count = ranked[0]
         type_id = LANGUAGE_TYPES.get(language)
-        if type_id and stats.share(language) >= DOMINANT_SHARE:
-            typing.primary[type_id] = f"{language} is most of the {stats.sources} source files"
+        if type_id and count >= DOMINANT_SHARE * sum(counts.values()):
+            typing.primary[type_id] = f"{language} is most of the {sum(counts.values())} source files"
 
 
 def _lone_script(root: str, listing: Listing) -> str | None:
