@@ -317,3 +317,9 @@ def test_tooling_projects_type_a_repository_only_when_its_layout_says_nothing(tm
     assert found == ["docs"]
     samples = types_of(tmp_path / "samples", "examples/a/go.mod", "examples/b/go.mod", "examples/c/go.mod")
     assert samples == ["go"]
+
+
+def test_firmware_and_headers_do_not_outweigh_the_hardware_description(tmp_path: Path) -> None:
+    found = types_of(tmp_path, "Makefile", *sources("rtl", ".v", 40), *sources("firmware", ".S", 60),
+                     *sources("firmware/c", ".c", 20), *sources("tests", ".sh", 16))
+    assert "verilog" in found

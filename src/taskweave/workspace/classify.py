@@ -230,9 +230,9 @@ def _infrastructure(typing: Typing, stats: Survey) -> None:
     infra = [t for t in typing.primary if t in INFRA_TYPES]
     if not infra or all(t in INFRA_TYPES or t == "docs" for t in typing.primary):
         return
-    language = _dominant_language(stats)
+    artifact = _artifact_type(stats)
     for type_id in infra:
-        if ARTIFACT_LANGUAGES.get(language or "") != type_id:
+        if type_id != artifact:
             typing.demote(type_id, "packaging or infrastructure beside the project's own entry points")
 
 
@@ -243,17 +243,31 @@ def _documentation_site(typing: Typing) -> None:
 
 
 def _dominant_language(stats: Survey) -> str | None:
-    """The language of the ecosystem whose source files clearly dominate (languages of one type add up)."""
+    """The language of the ecosystem whose sources clearly dominate those of every ecosystem.
+
+    Languages of one type add up (Verilog, SystemVerilog and VHDL; JavaScript and TypeScript), and only
+    files of a language with a type count: headers, assembly and build scripts serve the code around them
+    (a CPU's firmware and test programs do not make its Verilog less of the project).
+    """
     counts: Counter[str] = Counter()
     for name, count in stats.languages.items():
-        counts[LANGUAGE_TYPES.get(name) or name] += count
-    counts.pop("C/C++ header", None)
+        type_id = LANGUAGE_TYPES.get(name)
+        if type_id:
+            counts[type_id] += count
     if not counts:
         return None
     type_id, count = max(counts.items(), key=lambda item: (item[1], item[0]))
-    if count < DOMINANT_MIN_FILES or count / stats.sources < DOMINANT_SHARE:
+    if count < DOMINANT_MIN_FILES or count / sum(counts.values()) < DOMINANT_SHARE:
         return None
-    return max((n for n in stats.languages if (LANGUAGE_TYPES.get(n) or n) == type_id), key=stats.languages.__getitem__)
+    return max((n for n in stats.languages if LANGUAGE_TYPES.get(n) == type_id), key=stats.languages.__getitem__)
+
+
+def _artifact_type(stats: Survey) -> str | None:
+    """The infrastructure type whose own language (Nix, Starlark) holds most of the source files."""
+    ranked = stats.languages.most_common(1)
+    if ranked and ranked[0][1] >= DOMINANT_MIN_FILES and stats.share(ranked[0][0]) >= DOMINANT_SHARE:
+        return ARTIFACT_LANGUAGES.get(ranked[0][0])
+    return None
 
 
 def _dominant(typing: Typing, stats: Survey) -> str | None:
@@ -270,8 +284,9 @@ def _dominant(typing: Typing, stats: Survey) -> str | None:
         return language
     if type_id in ("c", "cpp") and {"c", "cpp"} & typing.primary.keys():
         return language
-    share = sum(stats.languages[n] for n, t in LANGUAGE_TYPES.items() if t == type_id) / stats.sources
-    typing.primary[type_id] = f"{type_id} sources are {share:.0%} of {stats.sources} source files"
+    typed = sum(count for name, count in stats.languages.items() if LANGUAGE_TYPES.get(name))
+    own = sum(count for name, count in stats.languages.items() if LANGUAGE_TYPES.get(name) == type_id)
+    typing.primary[type_id] = f"{own} of the {typed} source files of a language with a type"
     return language
 
 
