@@ -323,3 +323,11 @@ def test_firmware_and_headers_do_not_outweigh_the_hardware_description(tmp_path:
     found = types_of(tmp_path, "Makefile", *sources("rtl", ".v", 40), *sources("firmware", ".S", 60),
                      *sources("firmware/c", ".c", 20), *sources("tests", ".sh", 16))
     assert "verilog" in found
+
+
+@pytest.mark.parametrize("extension, expected", [
+    (".moon", "lua"), (".hsc", "haskell"), (".mly", "ocaml"), (".phtml", "php"), (".inl", "cpp"),
+    (".escript", "erlang"), (".gsh", "groovy"), (".scrbl", "racket"), (".psgi", "perl"), (".pyw", "python"),
+])
+def test_less_common_source_extensions(tmp_path: Path, extension: str, expected: str) -> None:
+    assert types_of(tmp_path, *sources("src", extension, 12)) == [expected]
