@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from taskweave.workspace import detect_workspace
-from tests.test_workspace_roots import tree
+from tests.workspace.test_roots import tree
 
 
 def types_of(base: Path, *paths: str, contents: dict[str, str] | None = None) -> list[str]:
