@@ -37,7 +37,7 @@ from taskweave.errors import Conflict, StoreBusy, StoreError, TaskweaveError
 from taskweave.store import waiting
 from taskweave.store.base import BackupReport, RestoreReport, Store, StoreDescription, newer_schema
 from taskweave.store.records import Row, SessionRow
-from taskweave.store.schema import MIGRATIONS, SCHEMA_VERSION
+from taskweave.store.schema import SCHEMA_VERSION, migration
 from taskweave.store.transaction import Transaction
 
 log = logging.getLogger(__name__)
@@ -185,6 +185,15 @@ def statement_error(error: psycopg.Error, where: Location) -> TaskweaveError:
     )
 
 
+# The text of every task in one GIN index over an expression: words are the runs of letters and digits
+# (as FTS5 splits them on SQLite), lowercased, and a query matches the words' beginnings.
+TASK_TEXT = (
+    "to_tsvector('simple', regexp_replace(title || ' ' || description || ' ' || COALESCE(summary, ''), "
+    "'[^[:alnum:]]+', ' ', 'g'))"
+)
+OWN_MIGRATIONS = {3: [f"CREATE INDEX tasks_text ON tasks USING GIN ({TASK_TEXT})"]}
+
+
 class PostgresTransaction(Transaction):
     """One transaction on one pooled connection, sent in as few round trips as the work allows.
 
@@ -210,6 +219,9 @@ class PostgresTransaction(Transaction):
 
     def later(self, sql: str, *params: Any) -> None:
         self._pending.append((to_psycopg(sql), params))
+
+    def text_match(self, words: Sequence[str]) -> tuple[str, list[Any]]:
+        return f"{TASK_TEXT} @@ to_tsquery('simple', ?)", [" & ".join(f"{word}:*" for word in words)]
 
     def _send_pending(self) -> None:
         pending, self._pending = self._pending, []
@@ -329,7 +341,7 @@ class PostgresStore(Store):
                     raise newer_schema(self.url, version)
                 # DDL is transactional here: a migration that fails leaves the store as it was.
                 for step in range(version, SCHEMA_VERSION):
-                    for statement in MIGRATIONS[step]:
+                    for statement in migration(step, OWN_MIGRATIONS):
                         connection.execute(statement)
                 if version < SCHEMA_VERSION:
                     tx.set_meta("schema_version", str(SCHEMA_VERSION))

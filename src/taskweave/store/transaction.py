@@ -105,6 +105,11 @@ class Transaction(ABC):
     def lock_workspace(self, workspace_id: str) -> None:
         """Serialize writers that create sessions in one workspace."""
 
+    @abstractmethod
+    def text_match(self, words: Sequence[str]) -> tuple[str, list[Any]]:
+        """A condition on `tasks`, and its parameters: every one of `words` (lowercase runs of letters and
+        digits) begins a word of the task's title, description or summary. Each store has its own index."""
+
     def announce_change(self, session_id: str) -> None:
         """Tell other server processes, at commit, that `session_id` changed (a no-op where they poll)."""
 
@@ -620,10 +625,13 @@ class Transaction(ABC):
         statuses: Sequence[str] = (),
         specialist: str | None = None,
         parent_id: str | None = None,
-        text: str | None = None,
+        words: Sequence[str] = (),
         limit: int,
         offset: int,
+        count_limit: int,
     ) -> tuple[list[TaskRow], int]:
+        """A page of the tasks that match, oldest first, and how many match: counted exactly from the
+        session's counters when only statuses filter, else counted up to `count_limit`."""
         clauses = ["session_id = ?"]
         params: list[Any] = [session_id]
         if statuses:
@@ -635,19 +643,18 @@ class Transaction(ABC):
         if parent_id:
             clauses.append("parent_id = ?")
             params.append(parent_id)
-        if text:
-            like = "LIKE ? ESCAPE '!'"
-            clauses.append(
-                f"(LOWER(title) {like} OR LOWER(description) {like} OR LOWER(COALESCE(summary, '')) {like})"
-            )
-            pattern = "%" + text.lower().replace("!", "!!").replace("%", "!%").replace("_", "!_") + "%"
-            params.extend([pattern] * 3)
+        if words:
+            condition, values = self.text_match(words)
+            clauses.append(condition)
+            params.extend(values)
         where = " AND ".join(clauses)
         rows = cast(list[TaskRow], self.all(
             f"SELECT {TASK_COLUMNS} FROM tasks WHERE {where} ORDER BY seq LIMIT ? OFFSET ?", *params, limit, offset
         ))
-        if specialist or parent_id or text:
-            return rows, self._count(f"SELECT COUNT(*) AS n FROM tasks WHERE {where}", *params)
+        if specialist or parent_id or words:
+            return rows, self._count(
+                f"SELECT COUNT(*) AS n FROM (SELECT 1 FROM tasks WHERE {where} LIMIT ?) counted", *params, count_limit
+            )
         counts = self.status_counts(session_id)
         return rows, sum(counts.get(status, 0) for status in set(statuses or TASK_STATUSES))
 
