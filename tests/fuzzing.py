@@ -1,21 +1,30 @@
 """A schema-driven fuzzer of the MCP tools, shared by the short run (`tests/mcp`) and the long one (`tests/soak`).
 
 `arguments(tool, pool)` draws a tool's arguments from its published input
-schema: mostly well-typed values, with the ids of the session the fuzzer
-prepared (`Pool`), mixed with hostile ones: wrong types, null, empty, huge and
-strange strings, very long lists, deep nesting, unknown fields, integers at and
-beyond 64 bits. `fuzzing(store, project)` serves the store in this process,
-prepares a session (a parent with subtasks, a claimed task, a completed one,
-two clients) and yields a `Fuzzer`, whose `call` sends one call through the
-official client and then checks that:
+schema: half the calls well-typed, with the ids of the session the fuzzer
+prepared (`Pool`), half mixed with hostile values: wrong types, null, empty,
+huge and strange strings (NUL, lone surrogates, control characters), very long
+lists, deep nesting, unknown fields, integers at and beyond 64 bits.
+`fuzzing(store, project)` serves the store in this process, prepares a session
+(a parent with subtasks, a claimed task, a completed one with an artifact, two
+clients, a message) and yields a `Fuzzer`, whose `call` sends one call through
+the official client and then checks that:
 
 1. the server still answers;
-2. a failure is `isError` with `{"error": {code, message, hint}}`, a code of
-   `taskweave.errors` (never `internal`), and a short message without a
-   traceback or a Python repr;
-3. a failed call changed nothing: a fingerprint of the store, read directly,
-   is the same before and after;
-4. the answer can be sent over the wire (stdio and HTTP carry it as UTF-8 JSON).
+2. a failure is `isError` with `{"error": {code, message, hint}}` and a code of
+   `taskweave.errors`: never `internal`, and never `store_error` either (the
+   store is sound all along, so that is the store refusing what the call carried,
+   unchecked); its message is short, without a traceback or a Python repr;
+3. a failed call changed nothing: a fingerprint of the store, read directly, is
+   the same before and after;
+4. the answer can be sent over the wire (stdio and HTTP carry it as UTF-8 JSON);
+5. a successful answer is a JSON object within the answer budget, unless the
+   call asked for more.
+
+A lone surrogate cannot reach a server over the wire (JSON carries none, and
+the SDK refuses the escape); sent in process, it may get `internal`, which is
+tolerated and counted apart. A known failure (`KNOWN`) is tolerated and counted
+until it is fixed.
 """
 
 from __future__ import annotations
@@ -33,6 +42,7 @@ from typing import Any
 import anyio
 import mcp_types
 from anyio.from_thread import BlockingPortal, start_blocking_portal
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from mcp import Client
 
@@ -52,6 +62,9 @@ SWEEP_SECONDS = 3_600.0
 CALL_TIMEOUT_SECONDS = 60.0
 MESSAGE_CHARS = 500
 ERROR_CHARS = 2_000
+# "Every answer stays small (under 4 KB by default)", unless the call asks for more: detail "full", a page size.
+ANSWER_BYTES = 4_096
+SIZE_OPTIONS = ("limit", "max_chars")
 
 
 def _codes(error: type[TaskweaveError]) -> set[str]:
@@ -80,6 +93,8 @@ _COMPARED = {
 
 @dataclass(frozen=True)
 class Ids:
+    """Ids of each kind of record."""
+
     sessions: tuple[str, ...]
     clients: tuple[str, ...]
     tasks: tuple[str, ...]
@@ -130,7 +145,7 @@ def snapshot(store: Store, project: Path, session_id: str) -> Snapshot:
             return found
         return Ids(*(mine + unknown for mine, unknown in zip(astuple(found), astuple(UNKNOWN), strict=True)))
 
-    last_event_seq = max((row["last_event_seq"] for row in rows["sessions"]), default=0)
+    last_event_seq = next(row["last_event_seq"] for row in rows["sessions"] if row["id"] == session_id)
     return Snapshot(fingerprint, Pool(project, ids(own=True), ids(own=False), last_event_seq))
 
 
@@ -340,10 +355,8 @@ def _is_kind(value: Any, kind: str | None) -> bool:
     """Whether `value` is of the JSON type `kind` as the server's schema check sees it."""
     if kind == "integer":
         return isinstance(value, int) and not isinstance(value, bool)
-    checks: dict[str | None, type | tuple[type, ...]] = {
-        "string": str, "boolean": bool, "array": list, "object": dict,
-    }
-    return isinstance(value, checks[kind]) if kind in checks else False
+    checks: dict[str, type] = {"string": str, "boolean": bool, "array": list, "object": dict}
+    return kind is not None and kind in checks and isinstance(value, checks[kind])
 
 
 # -- calling and checking ---------------------------------------------------------
@@ -360,7 +373,7 @@ class Prepared:
 
 @dataclass
 class Tally:
-    """What a run did: calls per tool, and their outcomes per tool (`ok` or an error code)."""
+    """What a run did: the outcomes of its calls per tool (`ok` or an error code), and the known failures met."""
 
     outcomes: Counter[tuple[str, str]] = field(default_factory=Counter)
     known: Counter[str] = field(default_factory=Counter)
@@ -381,27 +394,37 @@ class Tally:
         return "\n".join(lines)
 
 
-# A known failure, tolerated until it is fixed: its name, and whether a failed call is that case, from the
-# tool, its arguments and the error it got. Only the error's own checks are waived: the call must still
-# leave the server alive and the store unchanged.
+# A known failure, tolerated until it is fixed: its name, and whether an answer is that case, from the tool,
+# the arguments and the answer's JSON. Only the answer's own checks are waived: the call must still leave the
+# server alive, and a failed one the store unchanged.
 Known = tuple[str, Callable[[str, Mapping[str, Any], Mapping[str, Any]], bool]]
 KNOWN: tuple[Known, ...] = (
     # known: a working_directory holding NUL is an internal error (os.path.realpath raises ValueError).
     (
         "NUL in working_directory: internal",
-        lambda tool, args, error: error["code"] == "internal" and "\x00" in _text_of(args.get("working_directory")),
+        lambda tool, args, body: _code(body) == "internal" and "\x00" in _text_of(args.get("working_directory")),
     ),
     # known: an unusable working_directory is echoed whole, in the message and in the error's details.
     (
         "long working_directory echoed whole",
-        lambda tool, args, error: len(_text_of(args.get("working_directory"))) > 400,
+        lambda tool, args, body: _code(body) == "invalid_input" and len(_text_of(args.get("working_directory"))) > 400,
     ),
     # known: PostgreSQL refuses NUL in text with store_error (SQLite stores it).
     (
         "NUL in text on PostgreSQL: store_error",
-        lambda tool, args, error: error["code"] == "store_error" and "NUL" in error["message"] and _holds_nul(args),
+        lambda tool, args, body: _code(body) == "store_error" and "NUL" in body["error"]["message"] and _holds_nul(args),
+    ),
+    # known: list_sessions is not cut to the answer budget (every session of the workspace, up to its limit).
+    (
+        "list_sessions over the answer budget",
+        lambda tool, args, body: tool == names.LIST_SESSIONS and answer_bytes(body) > ANSWER_BYTES,
     ),
 )
+
+
+def _code(body: Mapping[str, Any]) -> str | None:
+    error = body.get("error")
+    return error.get("code") if isinstance(error, dict) else None
 
 
 def _text_of(value: Any) -> str:
@@ -419,11 +442,10 @@ def _holds_nul(value: Any) -> bool:
 
 
 def known_case(tool: str, arguments: Mapping[str, Any], body: Any) -> str | None:
-    """The name of the known failure that a failed call's answer `body` is, if any."""
-    error = body.get("error") if isinstance(body, dict) else None
-    if not isinstance(error, dict) or not isinstance(error.get("code"), str) or not isinstance(error.get("message"), str):
+    """The name of the known failure that the answer `body` is, if any."""
+    if not isinstance(body, dict):
         return None
-    return next((name for name, matches in KNOWN if matches(tool, arguments, error)), None)
+    return next((name for name, matches in KNOWN if matches(tool, arguments, body)), None)
 
 
 # Calls after which the fuzzer's connection may be bound elsewhere (another session, another client), or its
@@ -463,26 +485,26 @@ class Fuzzer:
                 result.model_dump_json(by_alias=True, exclude_unset=True).encode()
             except Exception as error:
                 raise Finding(f"{where}: the answer cannot be sent over the wire: {error}") from None
+        body = _body(result, where)
+        try:
+            if result.is_error:
+                check_error(body, arguments, where, sendable=sendable)
+            else:
+                check_answer(body, arguments, where)
+        except Finding:
+            known = known_case(tool, arguments, body)
+            if known is None:
+                raise
+            self.tally.known[known] += 1
         if result.is_error:
-            try:
-                error = check_error(result, arguments, where, sendable=sendable)
-            except Finding:
-                body = _body(result, where)
-                known = known_case(tool, arguments, body)
-                if known is None:
-                    raise
-                self.tally.known[known] += 1
-                error = body["error"]
-            self.tally.outcomes[tool, error["code"] if sendable else f"{error['code']} (unsendable)"] += 1
+            code = body["error"]["code"]
+            self.tally.outcomes[tool, code if sendable else f"{code} (unsendable)"] += 1
             after = snapshot(self.store, self.project, self.prepared.session_id)
             changed = [table for table in TABLES if after.fingerprint[table] != self.last.fingerprint[table]]
             if changed:
-                raise Finding(f"{where} failed ({error['code']}) but changed the store's {', '.join(changed)}")
+                raise Finding(f"{where} failed ({code}) but changed the store's {', '.join(changed)}")
             return result
         self.tally.outcomes[tool, "ok"] += 1
-        body = _body(result, where)
-        if not isinstance(body, dict) or "error" in body:
-            raise Finding(f"{where}: a successful answer must be a JSON object without 'error': {shorten(body)}")
         if tool in REBINDING:
             self._rebind()
         self.last = snapshot(self.store, self.project, self.prepared.session_id)
@@ -517,15 +539,25 @@ class Fuzzer:
         )
 
 
-def check_error(
-    result: mcp_types.CallToolResult, arguments: Mapping[str, Any], where: str, *, sendable: bool = True
-) -> dict[str, Any]:
-    """The failure's `error` object, once it is a clear one (property 2 of the module's docstring).
+def check_answer(body: Any, arguments: Mapping[str, Any], where: str) -> None:
+    """A successful answer is a JSON object within the answer budget, unless the call asked for more."""
+    if not isinstance(body, dict) or "error" in body:
+        raise Finding(f"{where}: a successful answer must be a JSON object without 'error': {shorten(body)}")
+    if arguments.get("detail") != "full" and not any(arguments.get(option) is not None for option in SIZE_OPTIONS):
+        size = answer_bytes(body)
+        if size > ANSWER_BYTES:
+            raise Finding(f"{where}: the answer is {size:,} bytes of JSON, over the budget of {ANSWER_BYTES:,}")
 
-    Arguments no client can send (`_sendable`) reach the server only in this process: for them `internal`
-    is tolerated, and counted apart.
-    """
-    body = _body(result, where)
+
+def answer_bytes(body: Mapping[str, Any]) -> int:
+    """The size of a successful answer as it goes over the wire, but its messages (they come on top, cut short)."""
+    answer = {name: value for name, value in body.items() if name != "messages"}
+    return len(json.dumps(answer, separators=(",", ":"), ensure_ascii=False).encode())
+
+
+def check_error(body: Any, arguments: Mapping[str, Any], where: str, *, sendable: bool = True) -> None:
+    """A failure is a clear one (property 2 of the module's docstring); `internal` is tolerated for arguments
+    that no client can send."""
     error = body.get("error") if isinstance(body, dict) else None
     if not isinstance(error, dict) or set(body) != {"error"}:
         raise Finding(f"{where}: a failure must be {{\"error\": {{...}}}}, not {shorten(body)}")
@@ -547,7 +579,6 @@ def check_error(
         leaks = [match.group() for match in LEAKS.finditer(text) if match.group() not in sent]
         if leaks:
             raise Finding(f"{where}: the error's {part} leaks {leaks[0]!r}: {text}")
-    return error
 
 
 def _body(result: mcp_types.CallToolResult, where: str) -> Any:
@@ -619,6 +650,17 @@ async def prepare(agent: Client, other: Client) -> Prepared:
     await call(other, names.EXECUTE_TASK, task_id=document, paths=["docs/**"])
     await call(other, names.SEND_MESSAGE, to=init["client_id"], text="Design first, please.", task_id=design)
     return Prepared(init["session_id"], init["client_id"], joined["client_id"])
+
+
+def fuzz_tool(fuzzer: Fuzzer, tool: str, run: settings) -> None:
+    """`run.max_examples` calls of `tool` (fewer when hypothesis runs out of new arguments), each checked."""
+
+    @run
+    @given(data=st.data())
+    def one_call(data: st.DataObject) -> None:
+        fuzzer.call(tool, data.draw(fuzzer.arguments(tool), label=tool))
+
+    one_call()
 
 
 @contextmanager

@@ -9,13 +9,11 @@ calls every time; `tests/soak/test_fuzz_long.py` is the long run.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, settings
 
 from taskweave.server.tools import TOOLS
-from tests.fuzzing import Fuzzer, fuzzing
+from tests.fuzzing import fuzz_tool, fuzzing
 
 CALLS_PER_TOOL = 20
 
@@ -26,17 +24,6 @@ SHORT_RUN = settings(
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example],
 )
-
-
-def fuzz_tool(fuzzer: Fuzzer, tool: str, run: settings) -> None:
-    """`run.max_examples` calls of `tool`, each checked by the fuzzer."""
-
-    @run
-    @given(data=st.data())
-    def one_call(data: Any) -> None:
-        fuzzer.call(tool, data.draw(fuzzer.arguments(tool), label=tool))
-
-    one_call()
 
 
 def test_every_tool_answers_hostile_arguments_with_a_clear_error_and_no_change(store: str, in_project: Path) -> None:
