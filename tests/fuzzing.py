@@ -419,6 +419,11 @@ KNOWN: tuple[Known, ...] = (
         "list_sessions over the answer budget",
         lambda tool, args, body: tool == names.LIST_SESSIONS and answer_bytes(body) > ANSWER_BYTES,
     ),
+    # known: synthesize_results carries up to 20,000 characters of its report inline (INLINE_REPORT_CHARS).
+    (
+        "synthesize_results over the answer budget",
+        lambda tool, args, body: tool == names.SYNTHESIZE_RESULTS and answer_bytes(body) > ANSWER_BYTES,
+    ),
 )
 
 
