@@ -306,6 +306,8 @@ class Sessions:
         now = self.domain.clock()
         with self.domain.store.transaction() as tx:
             session = session_by_id(tx, session_id)
+            # Like initialize: one writer at a time decides which session of a name is the active one.
+            tx.lock_workspace(session["workspace_id"])
             if session["status"] != "active":
                 if tx.active_session(session["workspace_id"], session["name"]):
                     raise Conflict(

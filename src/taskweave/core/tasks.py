@@ -180,14 +180,16 @@ class Tasks:
                     current_version=task["version"],
                 )
             columns = _changed_columns(change, task, changes)
+            if not columns and changes.dependencies is None and changes.parent_task_id is None:
+                # Nothing differs from what is stored (a status it already has): no change, no event.
+                return task_view(task, change.tx.dependency_ids([task_id])[task_id], change.now)
             if changes.parent_task_id is not None:
                 change.tx.move_task(task_id, changes.parent_task_id)
             if changes.dependencies is not None:
                 change.tx.replace_dependencies(task_id, list(dict.fromkeys(changes.dependencies)))
-            if columns or changes.dependencies is not None or changes.parent_task_id is not None:
-                columns["updated_at"] = change.now
-                if not change.tx.update_task(task_id, columns, expected_version=expected_version):
-                    raise Conflict(f"Task {task_id} changed while being updated.", hint="Read it again and retry.")
+            columns["updated_at"] = change.now
+            if not change.tx.update_task(task_id, columns, expected_version=expected_version):
+                raise Conflict(f"Task {task_id} changed while being updated.", hint="Read it again and retry.")
             change.event("task.updated", task_id, fields=sorted(given))
             updated = change.task(task_id)
             return task_view(updated, change.tx.dependency_ids([task_id])[task_id], change.now)

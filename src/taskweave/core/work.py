@@ -190,6 +190,13 @@ class Work:
         detailed = limits.text("detailed_work", detailed_work, limits.ARTIFACT_CONTENT)
         limits.count("artifacts", artifacts, limits.ARTIFACTS)
         files = [_checked_artifact(index, item) for index, item in enumerate(artifacts)]
+        total = len(detailed or "") + sum(len(content) for _, _, content in files)
+        if total > limits.CALL_CONTENT:
+            raise InvalidInput(
+                f"'detailed_work' and 'artifacts' hold {total:,} characters together; the limit is "
+                f"{limits.CALL_CONTENT:,}.",
+                hint="Keep the result shorter: put large files in the repository and name their paths in the summary.",
+            )
         arguments = {
             "task_id": task_id,
             "summary": text,

@@ -207,3 +207,10 @@ TABLES = (
     "store_meta", "workspaces", "sessions", "clients", "tasks", "task_dependencies", "artifacts", "events",
     "idempotency_keys", "messages",
 )
+# The schema version that added a table (the others were in the first).
+TABLE_SINCE = {"messages": 3}
+
+
+def tables_at(version: int) -> tuple[str, ...]:
+    """The tables a store of schema `version` holds."""
+    return tuple(table for table in TABLES if TABLE_SINCE.get(table, 1) <= version)

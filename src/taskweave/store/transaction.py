@@ -765,8 +765,8 @@ class Transaction(ABC):
         row = self.one(sql, *params)
         return int(row["n"]) if row else 0
 
-    def row_counts(self) -> dict[str, int]:
-        return {table: self._count(f"SELECT COUNT(*) AS n FROM {table}") for table in TABLES}
+    def row_counts(self, tables: Sequence[str] = TABLES) -> dict[str, int]:
+        return {table: self._count(f"SELECT COUNT(*) AS n FROM {table}") for table in tables}
 
     def consistency_problems(self) -> list[str]:
         """Logical invariants every store must keep, checked in plain words."""
