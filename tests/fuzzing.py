@@ -17,14 +17,12 @@ the official client and then checks that:
    unchecked); its message is short, without a traceback or a Python repr;
 3. a failed call changed nothing: a fingerprint of the store, read directly, is
    the same before and after;
-4. the answer can be sent over the wire (stdio and HTTP carry it as UTF-8 JSON);
+4. the answer can be sent over the wire (stdio and HTTP carry it as UTF-8 JSON),
+   when the call could have come over the wire;
 5. a successful answer is a JSON object within the answer budget, unless the
    call asked for more.
 
-A lone surrogate cannot reach a server over the wire (JSON carries none, and
-the SDK refuses the escape); sent in process, it may get `internal`, which is
-tolerated and counted apart. A known failure (`KNOWN`) is tolerated and counted
-until it is fixed.
+A known failure (`KNOWN`) is tolerated, and counted, until it is fixed.
 """
 
 from __future__ import annotations
@@ -399,20 +397,10 @@ class Tally:
 # server alive, and a failed one the store unchanged.
 Known = tuple[str, Callable[[str, Mapping[str, Any], Mapping[str, Any]], bool]]
 KNOWN: tuple[Known, ...] = (
-    # known: a working_directory holding NUL is an internal error (os.path.realpath raises ValueError).
-    (
-        "NUL in working_directory: internal",
-        lambda tool, args, body: _code(body) == "internal" and "\x00" in _text_of(args.get("working_directory")),
-    ),
     # known: an unusable working_directory is echoed whole, in the message and in the error's details.
     (
         "long working_directory echoed whole",
         lambda tool, args, body: _code(body) == "invalid_input" and len(_text_of(args.get("working_directory"))) > 400,
-    ),
-    # known: PostgreSQL refuses NUL in text with store_error (SQLite stores it).
-    (
-        "NUL in text on PostgreSQL: store_error",
-        lambda tool, args, body: _code(body) == "store_error" and "NUL" in body["error"]["message"] and _holds_nul(args),
     ),
     # known: list_sessions is not cut to the answer budget (every session of the workspace, up to its limit).
     (
@@ -434,16 +422,6 @@ def _code(body: Mapping[str, Any]) -> str | None:
 
 def _text_of(value: Any) -> str:
     return value if isinstance(value, str) else ""
-
-
-def _holds_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, list):
-        return any(_holds_nul(item) for item in value)
-    if isinstance(value, dict):
-        return any(_holds_nul(item) for item in value.values())
-    return False
 
 
 def known_case(tool: str, arguments: Mapping[str, Any], body: Any) -> str | None:
@@ -482,10 +460,9 @@ class Fuzzer:
     def call(self, tool: str, arguments: dict[str, Any]) -> mcp_types.CallToolResult:
         """One call, checked as the module's docstring says; its result."""
         where = f"{tool}({shorten(arguments)})"
-        sendable = _sendable(arguments)
         result = self._send(tool, arguments, where)
         self._check_alive(where)
-        if sendable:
+        if _sendable(arguments):
             try:
                 result.model_dump_json(by_alias=True, exclude_unset=True).encode()
             except Exception as error:
@@ -493,7 +470,7 @@ class Fuzzer:
         body = _body(result, where)
         try:
             if result.is_error:
-                check_error(body, arguments, where, sendable=sendable)
+                check_error(body, arguments, where)
             else:
                 check_answer(body, arguments, where)
         except Finding:
@@ -503,7 +480,7 @@ class Fuzzer:
             self.tally.known[known] += 1
         if result.is_error:
             code = body["error"]["code"]
-            self.tally.outcomes[tool, code if sendable else f"{code} (unsendable)"] += 1
+            self.tally.outcomes[tool, code] += 1
             after = snapshot(self.store, self.project, self.prepared.session_id)
             changed = [table for table in TABLES if after.fingerprint[table] != self.last.fingerprint[table]]
             if changed:
@@ -560,16 +537,15 @@ def answer_bytes(body: Mapping[str, Any]) -> int:
     return len(json.dumps(answer, separators=(",", ":"), ensure_ascii=False).encode())
 
 
-def check_error(body: Any, arguments: Mapping[str, Any], where: str, *, sendable: bool = True) -> None:
-    """A failure is a clear one (property 2 of the module's docstring); `internal` is tolerated for arguments
-    that no client can send."""
+def check_error(body: Any, arguments: Mapping[str, Any], where: str) -> None:
+    """A failure is a clear one (property 2 of the module's docstring)."""
     error = body.get("error") if isinstance(body, dict) else None
     if not isinstance(error, dict) or set(body) != {"error"}:
         raise Finding(f"{where}: a failure must be {{\"error\": {{...}}}}, not {shorten(body)}")
     for part in ("code", "message", "hint"):
         if not isinstance(error.get(part), str) or not error[part]:
             raise Finding(f"{where}: the error has no {part}: {shorten(error)}")
-    if error["code"] not in KNOWN_CODES and (sendable or error["code"] != "internal"):
+    if error["code"] not in KNOWN_CODES:
         raise Finding(f"{where}: error code {error['code']!r} (known: {', '.join(sorted(KNOWN_CODES))}): {shorten(error)}")
     if error["code"] == "store_error":
         raise Finding(f"{where}: the (healthy) store refused what the call carried, unchecked: {shorten(error)}")
@@ -600,7 +576,8 @@ def _body(result: mcp_types.CallToolResult, where: str) -> Any:
 
 
 def _sendable(arguments: Any) -> bool:
-    """Whether a real client could send `arguments`: JSON carries no lone surrogate (the SDK refuses one)."""
+    """Whether a real client could send `arguments`: JSON carries no lone surrogate (the SDK refuses one), so
+    an answer that echoes one, which could not be sent either, is no finding."""
     try:
         json.dumps(arguments, ensure_ascii=False).encode()
     except (UnicodeEncodeError, RecursionError):

@@ -25,7 +25,8 @@ from taskweave.core.model import COMPLETION_STATUSES, PRIORITIES
 from taskweave.server.tools import TOOLS
 from tests.fuzzing import SPECIALISTS, Fuzzer, fuzz_tool, fuzzing
 
-pytestmark = pytest.mark.soak
+# Minutes per test on a shared machine: more than the suite's default timeout allows.
+pytestmark = [pytest.mark.soak, pytest.mark.timeout(1_800)]
 
 CALLS_PER_TOOL = 200
 SEQUENCES = 40
