@@ -288,7 +288,7 @@ def _text(name: str, pool: Live) -> st.SearchStrategy[str]:
     if name == "working_directory":
         return st.integers(0, 5).map(lambda index: _directories(pool().project)[index])
     if name == "specialist":
-        return st.one_of(st.sampled_from(SPECIALISTS), st.text(min_size=1, max_size=12))
+        return _weighted((3, st.sampled_from(SPECIALISTS)), (1, st.text(min_size=1, max_size=12)))
     if name == "idempotency_key":
         # Now and then a key used before, most likely for another request.
         return _weighted((3, st.uuids().map(str)), (1, st.sampled_from(KEYS)))
