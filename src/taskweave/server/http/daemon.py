@@ -13,6 +13,7 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from taskweave.core.limits import REQUEST_BYTES
+from taskweave.server.access import Tokens
 from taskweave.server.http.bearer_auth import BearerTokenMiddleware
 from taskweave.server.http.body_limit import BodyLimitMiddleware
 from taskweave.server.http.session_end import SessionEndObserver
@@ -20,7 +21,7 @@ from taskweave.server.http.transport_security import security_settings
 from taskweave.server.mcp_server import TaskweaveServer
 
 
-def http_app(app: TaskweaveServer, *, host: str, token: str | None) -> ASGIApp:
+def http_app(app: TaskweaveServer, *, host: str, tokens: Tokens | None) -> ASGIApp:
     # Plain JSON answers: every client must accept them, and they cost far less than an event stream.
     mcp_app = app.server.streamable_http_app(
         transport_security=security_settings(host),
@@ -31,9 +32,9 @@ def http_app(app: TaskweaveServer, *, host: str, token: str | None) -> ASGIApp:
         max_sessions=None,
     )
     edge: ASGIApp = BodyLimitMiddleware(SessionEndObserver(mcp_app, app.connection_closed))
-    return BearerTokenMiddleware(edge, token) if token else edge
+    return BearerTokenMiddleware(edge, tokens) if tokens else edge
 
 
-async def serve_http(app: TaskweaveServer, *, host: str, port: int, token: str | None) -> None:
-    config = uvicorn.Config(http_app(app, host=host, token=token), host=host, port=port, log_level="warning", lifespan="on")
+async def serve_http(app: TaskweaveServer, *, host: str, port: int, tokens: Tokens | None) -> None:
+    config = uvicorn.Config(http_app(app, host=host, tokens=tokens), host=host, port=port, log_level="warning", lifespan="on")
     await uvicorn.Server(config).serve()
