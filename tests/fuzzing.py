@@ -71,7 +71,9 @@ def _codes(error: type[TaskweaveError]) -> set[str]:
 
 KNOWN_CODES = frozenset(_codes(TaskweaveError))
 # What a message must not carry: a traceback, an exception's name, a Python repr of a value or an object.
-LEAKS = re.compile(r"Traceback|File \"|\bNone\b|\bTrue\b|\bFalse\b| object at 0x|<class '|\b[A-Z]\w*(?:Error|Exception)\b")
+LEAKS = re.compile(
+    r"Traceback|File \"|\bNone\b|\bTrue\b|\bFalse\b| object at 0x|<class '|\b[A-Z]\w*(?:Error|Exception)\b"
+)
 
 
 class Finding(AssertionError):
@@ -515,10 +517,8 @@ class Fuzzer:
             raise Finding(f"after {where} tools/list lists {len(listed.tools)} tools")
 
     def _rebind(self) -> None:
-        prepared = self.prepared
-        self.portal.call(
-            lambda: call(self.client, names.RESUME_SESSION, session_id=prepared.session_id, client_id=prepared.client_id)
-        )
+        session_id, client_id = self.prepared.session_id, self.prepared.client_id
+        self.portal.call(lambda: call(self.client, names.RESUME_SESSION, session_id=session_id, client_id=client_id))
 
 
 def check_answer(body: Any, arguments: Mapping[str, Any], where: str) -> None:
@@ -546,7 +546,8 @@ def check_error(body: Any, arguments: Mapping[str, Any], where: str) -> None:
         if not isinstance(error.get(part), str) or not error[part]:
             raise Finding(f"{where}: the error has no {part}: {shorten(error)}")
     if error["code"] not in KNOWN_CODES:
-        raise Finding(f"{where}: error code {error['code']!r} (known: {', '.join(sorted(KNOWN_CODES))}): {shorten(error)}")
+        known = ", ".join(sorted(KNOWN_CODES))
+        raise Finding(f"{where}: error code {error['code']!r} (known: {known}): {shorten(error)}")
     if error["code"] == "store_error":
         raise Finding(f"{where}: the (healthy) store refused what the call carried, unchecked: {shorten(error)}")
     size = len(json.dumps(error, ensure_ascii=False))
@@ -654,9 +655,8 @@ def fuzzing(location: str, project: Path) -> Iterator[Fuzzer]:
     """
     with ExitStack() as stack:
         portal = stack.enter_context(start_blocking_portal())
-        app = stack.enter_context(
-            portal.wrap_async_context_manager(serving(location, lease_seconds=LEASE_SECONDS, sweep_seconds=SWEEP_SECONDS))
-        )
+        server = serving(location, lease_seconds=LEASE_SECONDS, sweep_seconds=SWEEP_SECONDS)
+        app = stack.enter_context(portal.wrap_async_context_manager(server))
         agent = stack.enter_context(portal.wrap_async_context_manager(connect(app, name="fuzzer")))
         other = stack.enter_context(portal.wrap_async_context_manager(connect(app, name="other-agent")))
         prepared = portal.call(prepare, agent, other)

@@ -57,7 +57,8 @@ def _tasks(fuzzer: Fuzzer, where: str = "TRUE") -> list[dict[str, Any]]:
     """The prepared session's tasks that fit the SQL condition `where`."""
     with fuzzer.store.transaction(write=False) as tx:
         rows = tx.all(
-            f"SELECT id, status, claimed_by, children, version FROM tasks WHERE session_id = ? AND ({where}) ORDER BY seq",
+            "SELECT id, status, claimed_by, children, version FROM tasks "
+            f"WHERE session_id = ? AND ({where}) ORDER BY seq",
             fuzzer.prepared.session_id,
         )
     return [dict(row) for row in rows]
@@ -110,7 +111,7 @@ class Work(RuleBasedStateMachine):
         parent = self.maybe_id(data, _tasks(self.fuzzer))
         self.call(names.PLAN_TASK, title=data.draw(TITLES), description="", subtasks=subtasks, parent_task_id=parent)
 
-    @rule(data=st.data(), paths=st.one_of(st.none(), st.lists(st.sampled_from(("src/**", "docs/*.md", "tests")), max_size=2)))
+    @rule(data=st.data(), paths=st.one_of(st.none(), st.lists(st.sampled_from(("src/**", "docs/*.md", "tests")))))
     def claim(self, data: st.DataObject, paths: list[str] | None) -> None:
         task_id = self.maybe_id(data, _tasks(self.fuzzer, "status = 'pending' AND children = 0"))
         self.call(names.EXECUTE_TASK, task_id=task_id, client_id=data.draw(st.sampled_from(self.clients)), paths=paths)
