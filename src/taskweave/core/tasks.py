@@ -188,10 +188,10 @@ class Tasks:
             if changes.dependencies is not None:
                 change.tx.replace_dependencies(task_id, list(dict.fromkeys(changes.dependencies)))
             columns["updated_at"] = change.now
-            if not change.tx.update_task(task_id, columns, expected_version=expected_version):
+            updated = change.tx.update_task(task_id, columns, expected_version=expected_version)
+            if updated is None:
                 raise Conflict(f"Task {task_id} changed while being updated.", hint="Read it again and retry.")
             change.event("task.updated", task_id, fields=sorted(given))
-            updated = change.task(task_id)
             return task_view(updated, change.tx.dependency_ids([task_id])[task_id], change.now)
 
         return self.domain.write(request, update)
@@ -276,7 +276,7 @@ class Tasks:
             summary = f"Cancelled: {why}" if why else "Cancelled."
             for target in targets:
                 holder = target["claimed_by"] if target in held else None
-                change.tx.finish_task(target["id"], status="cancelled", summary=summary, now=change.now)
+                change.tx.finish_task(target, status="cancelled", summary=summary, now=change.now)
                 if holder:
                     change.tx.update_task(target["id"], {"claim_lost_by": holder})
                 change.event("task.cancelled", target["id"], reason=why, **({"claim_taken_from": holder} if holder else {}))

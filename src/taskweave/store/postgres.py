@@ -36,7 +36,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from taskweave.errors import Conflict, StoreBusy, StoreError, TaskweaveError
 from taskweave.store import waiting
 from taskweave.store.base import BackupReport, RestoreReport, Store, StoreDescription, newer_schema
-from taskweave.store.records import SessionRow
+from taskweave.store.records import Row, SessionRow
 from taskweave.store.schema import MIGRATIONS, SCHEMA_VERSION
 from taskweave.store.transaction import Transaction
 
@@ -197,6 +197,8 @@ class PostgresTransaction(Transaction):
         self._connection = connection
         self._announced: set[str] = set()
         self._pending: list[tuple[str, tuple[Any, ...]]] = [(begin, ())] if begin else []
+        self.locked_at: float | None = None
+        self.lock_waited = 0.0
 
     def _execute(self, sql: str, params: Sequence[Any]) -> psycopg.Cursor[dict[str, Any]]:
         if not self._pending:
@@ -233,10 +235,19 @@ class PostgresTransaction(Transaction):
     # holds the workspace while it waits for the planner's session.
 
     def lock_session(self, session_id: str) -> SessionRow | None:
-        return cast(SessionRow | None, self.one("SELECT * FROM sessions WHERE id = ? FOR NO KEY UPDATE", session_id))
+        return cast(SessionRow | None, self._lock("SELECT * FROM sessions WHERE id = ? FOR NO KEY UPDATE", session_id))
 
     def lock_workspace(self, workspace_id: str) -> None:
-        self.one("SELECT id FROM workspaces WHERE id = ? FOR NO KEY UPDATE", workspace_id)
+        self._lock("SELECT id FROM workspaces WHERE id = ? FOR NO KEY UPDATE", workspace_id)
+
+    def _lock(self, sql: str, row_id: str) -> Row | None:
+        """Lock a row; the first lock of the transaction starts the clock of how long its locks are held."""
+        asked = time.perf_counter()
+        row = self.one(sql, row_id)
+        if self.locked_at is None:
+            self.locked_at = time.perf_counter()
+            self.lock_waited = self.locked_at - asked
+        return row
 
     def announce_change(self, session_id: str) -> None:
         """NOTIFY is delivered at commit, and not at all after a rollback."""
@@ -400,6 +411,8 @@ class PostgresStore(Store):
     def _commit(self, tx: PostgresTransaction) -> None:
         try:
             tx.commit()
+            if tx.locked_at is not None:
+                self.telemetry.write_lock(tx.lock_waited, time.perf_counter() - tx.locked_at)
         except psycopg.OperationalError as error:
             raise StoreError(
                 f"The connection to PostgreSQL at {self.location.server} was lost while saving the change: "

@@ -369,6 +369,7 @@ class SQLiteStore(Store):
     def transaction(self, *, write: bool = True) -> Iterator[Transaction]:
         if write and self.read_only:
             raise StoreError(f"The store {self.path} was opened to be read, not written.", hint="This is a bug.")
+        asked = time.perf_counter()
         if not take(self._lock):
             raise busy(self.path)
         try:
@@ -379,11 +380,14 @@ class SQLiteStore(Store):
                     connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
                 except sqlite3.Error as error:
                     raise store_error(self.path, error) from error
+                locked = time.perf_counter()
                 try:
                     yield SQLiteTransaction(connection)
                     if write:
                         self._check_identity()
                     connection.execute("COMMIT")
+                    if write:
+                        self.telemetry.write_lock(locked - asked, time.perf_counter() - locked)
                 except BaseException as error:
                     if connection.in_transaction:
                         connection.execute("ROLLBACK")
