@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -39,3 +40,32 @@ def test_non_loopback_bind_without_token_is_refused(store_path: Path, project: P
     )
     assert completed.returncode == 1
     assert "TASKWEAVE_TOKEN" in completed.stderr and "Traceback" not in completed.stderr
+
+
+def test_a_stdio_server_imports_neither_the_daemon_nor_another_store(
+    store_path: Path, project: Path, tmp_path: Path
+) -> None:
+    """What every client window pays at start: no metrics library, no dashboard, no PostgreSQL driver."""
+    messages = [
+        {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "probe", "version": "1"}}},
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        {"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+         "params": {"name": "orchestrator_initialize_session", "arguments": {}}},
+    ]
+    log = tmp_path / "imports.log"
+    with log.open("w") as stderr:
+        server = subprocess.Popen(
+            [SERVE[0], "-X", "importtime", *SERVE[1:], "--store", str(store_path)], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=stderr, text=True, cwd=project, env=server_env(),
+        )
+    assert server.stdin is not None and server.stdout is not None
+    server.stdin.write("".join(json.dumps(message) + "\n" for message in messages))
+    server.stdin.flush()
+    answers = [json.loads(server.stdout.readline()) for _ in range(2)]
+    server.stdin.close()
+    server.wait(timeout=60)
+    assert answers[1]["id"] == 2 and not answers[1]["result"]["isError"], answers
+    imported = {line.rsplit("|", 1)[-1].strip().split(".")[0] for line in log.read_text().splitlines() if "|" in line}
+    assert "mcp" in imported and "sqlite3" in imported, "the probe sees the imports"
+    assert imported.isdisjoint({"prometheus_client", "psycopg", "psycopg_pool", "jinja2"}), imported

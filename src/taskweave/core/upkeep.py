@@ -66,6 +66,11 @@ class Upkeep:
             if client is not None and tx.set_client_state(client_id, "disconnected"):
                 tx.append_event(client["session_id"], "client.disconnected", client_id, self.domain.clock())
 
+    def connected_clients(self) -> int:
+        """How many clients, in every session, gave a sign of life within their lease."""
+        with self.domain.reading() as tx:
+            return tx.connected_clients(self.domain.clock() - self.domain.settings.lease_seconds)
+
     def expire_stale(self, *, batch: int = SWEEP_BATCH) -> Swept:
         """Release claims whose lease lapsed and mark silent clients expired, logging each."""
         now = self.domain.clock()

@@ -11,6 +11,7 @@ background work with `background()`.
 from __future__ import annotations
 
 import logging
+import time
 import warnings
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
@@ -41,6 +42,7 @@ from taskweave.server.prompt import WORKFLOW_PROMPT
 from taskweave.server.resources import Resources
 from taskweave.server.tools import BY_NAME, TOOLS, USE_ROOTS, Anyone, AsClient, Attributed, InSession, Tool
 from taskweave.store.snapshots import SnapshotPolicy
+from taskweave.telemetry import NOTHING, Telemetry
 from taskweave.workspace import Detection, detect_workspace
 
 log = logging.getLogger(__name__)
@@ -87,6 +89,8 @@ class TaskweaveServer:
     ) -> None:
         self.orchestrator = orchestrator
         self.transport = transport
+        #: Where calls are measured: nothing, unless the daemon installs its metrics.
+        self.telemetry: Telemetry = NOTHING
         self.snapshots = snapshots
         self.sweep_seconds = sweep_seconds
         self.run_domain = runner_for(orchestrator.store, serves_many=transport == "http")
@@ -151,7 +155,8 @@ class TaskweaveServer:
         while True:
             await anyio.sleep(self.sweep_seconds)
             try:
-                await self.run_domain(self.orchestrator.upkeep.expire_stale)
+                swept = await self.run_domain(self.orchestrator.upkeep.expire_stale)
+                self.telemetry.swept(swept["claims"], swept["clients"])
                 if self.snapshots is not None:
                     await anyio.to_thread.run_sync(self.snapshots.take_if_due)
             except Exception:
@@ -176,6 +181,14 @@ class TaskweaveServer:
         return types.ListToolsResult(tools=self._tools)
 
     async def _call_tool(self, ctx: Ctx, params: types.CallToolRequestParams) -> types.CallToolResult:
+        started = time.perf_counter()
+        result, outcome = await self._answer(ctx, params)
+        tool = params.name if params.name in BY_NAME else "unknown"
+        self.telemetry.call(tool, outcome, time.perf_counter() - started)
+        return result
+
+    async def _answer(self, ctx: Ctx, params: types.CallToolRequestParams) -> tuple[types.CallToolResult, str]:
+        """The tool's result, and its outcome: "ok", or the error's code."""
         tool = BY_NAME.get(params.name)
         raw = params.arguments or {}
         try:
@@ -189,11 +202,11 @@ class TaskweaveServer:
                 self.connections.bind(connection_key(ctx), session_id, client_id)
         except TaskweaveError as error:
             log.info("tool %s refused: %s", params.name, error.message)
-            return tool_error(error)
+            return tool_error(error), error.code
         except Exception:
             log.exception("tool %s failed", params.name)
-            return internal_tool_error(params.name)
-        return tool_result(await self._with_messages(call, result))
+            return internal_tool_error(params.name), "internal"
+        return tool_result(await self._with_messages(call, result)), "ok"
 
     async def _with_messages(self, call: Anyone, result: Mapping[str, Any]) -> Mapping[str, Any]:
         """The answer, with the caller's unread messages under `messages` (many clients drop notifications)."""

@@ -294,6 +294,11 @@ class Transaction(ABC):
             )
         return cast(list[ClientRow], rows)
 
+    def connected_clients(self, since: float) -> int:
+        """Clients of any session connected and seen since `since`."""
+        row = self.one("SELECT COUNT(*) AS n FROM clients WHERE state = 'connected' AND last_seen >= ?", since)
+        return int(row["n"]) if row else 0
+
     def connected_client_count(self, session_id: str, since: float) -> int:
         row = self.one(
             "SELECT COUNT(*) AS n FROM clients WHERE session_id = ? AND state = 'connected' AND last_seen >= ?",

@@ -1,8 +1,8 @@
 """The HTTP daemon: Streamable HTTP at `/mcp`, behind the edge's checks, served by uvicorn.
 
-From the outside in: the bearer token (when one is set), the request body
-limit, the observer of session ends, then the SDK's Streamable HTTP app with
-its Host/Origin checks. An HTTP session that goes quiet for a claim's lease is
+From the outside in: the bearer token (when one is set), the operators'
+`/metrics` and `/healthz`, the request body limit, the observer of session
+ends, then the SDK's Streamable HTTP app with its Host/Origin checks. An HTTP session that goes quiet for a claim's lease is
 ended (its client re-initializes and gets its identity back with its client_id),
 so sessions never pile up and a new agent always gets in.
 """
@@ -16,6 +16,7 @@ from taskweave.core.limits import REQUEST_BYTES
 from taskweave.server.access import Tokens
 from taskweave.server.http.bearer_auth import BearerTokenMiddleware
 from taskweave.server.http.body_limit import BodyLimitMiddleware
+from taskweave.server.http.metrics import Observability
 from taskweave.server.http.session_end import SessionEndObserver
 from taskweave.server.http.transport_security import security_settings
 from taskweave.server.mcp_server import TaskweaveServer
@@ -31,7 +32,7 @@ def http_app(app: TaskweaveServer, *, host: str, tokens: Tokens | None) -> ASGIA
         session_idle_timeout=app.orchestrator.settings.lease_seconds,
         max_sessions=None,
     )
-    edge: ASGIApp = BodyLimitMiddleware(SessionEndObserver(mcp_app, app.connection_closed))
+    edge: ASGIApp = Observability(app).wrap(BodyLimitMiddleware(SessionEndObserver(mcp_app, app.connection_closed)))
     return BearerTokenMiddleware(edge, tokens) if tokens else edge
 
 
