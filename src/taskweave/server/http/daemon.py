@@ -2,6 +2,7 @@
 
 From the outside in: the bearer token (when one is set), the observer of
 session ends, then the SDK's Streamable HTTP app with its Host/Origin checks.
+Every other path is the dashboard's (`taskweave.dashboard`), with checks of its own.
 """
 
 from __future__ import annotations
@@ -14,14 +15,24 @@ from taskweave.server.http.session_end import SessionEndObserver
 from taskweave.server.http.transport_security import security_settings
 from taskweave.server.mcp_server import TaskweaveServer
 
+# Open dashboard pages hold event streams; a stop waits this long for them, then closes them.
+DASHBOARD_STREAMS_CLOSE_SECONDS = 2
+
 
 def http_app(app: TaskweaveServer, *, host: str, token: str | None) -> ASGIApp:
     # Plain JSON answers: every client must accept them, and they cost far less than an event stream.
     mcp_app = app.server.streamable_http_app(transport_security=security_settings(host), host=host, json_response=True)
     edge: ASGIApp = SessionEndObserver(mcp_app, app.connection_closed)
-    return BearerTokenMiddleware(edge, token) if token else edge
+    if token:
+        edge = BearerTokenMiddleware(edge, token)
+    from taskweave.dashboard.mounting import with_dashboard
+
+    return with_dashboard(mcp_app, edge, app.orchestrator, host=host, token=token)
 
 
 async def serve_http(app: TaskweaveServer, *, host: str, port: int, token: str | None) -> None:
-    config = uvicorn.Config(http_app(app, host=host, token=token), host=host, port=port, log_level="warning", lifespan="on")
+    config = uvicorn.Config(
+        http_app(app, host=host, token=token), host=host, port=port, log_level="warning", lifespan="on",
+        timeout_graceful_shutdown=DASHBOARD_STREAMS_CLOSE_SECONDS,
+    )
     await uvicorn.Server(config).serve()

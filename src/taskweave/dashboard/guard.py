@@ -1,0 +1,205 @@
+"""The dashboard's edge: the MCP endpoint's Host/Origin rules, the token, and cross-site request forgery.
+
+- Host and Origin: on loopback only the loopback names and origins of
+  `taskweave.server.http.transport_security` are answered (no DNS rebinding);
+  off loopback an Origin, when sent, must be the page's own.
+- The token (`TASKWEAVE_TOKEN`, required off loopback): the person opens
+  `/?token=...` once and gets an HttpOnly, SameSite=Strict cookie holding a
+  value derived from the token (never the token itself); scripts may send
+  `Authorization: Bearer <token>` instead.
+- Actions are POSTs that must carry the page's CSRF token: an HMAC, under a
+  key of this process, of a random browser id kept in another HttpOnly,
+  SameSite=Strict cookie. A cross-site page can neither read the token nor
+  send the cookies.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from html import escape
+from http.cookies import SimpleCookie
+from urllib.parse import parse_qsl, urlencode
+
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from taskweave.server.http.transport_security import is_loopback, security_settings
+
+CSRF_FIELD = "csrf"
+CSRF_HEADER = "x-csrf-token"
+TOKEN_PARAMETER = "token"
+SAFE_METHODS = frozenset({"GET", "HEAD"})
+
+
+def _matches(value: str, patterns: list[str]) -> bool:
+    """`value` is one of `patterns`, where a pattern ending in `:*` stands for any port."""
+    return any(value == p or (p.endswith(":*") and value.startswith(p[:-1]) and value[len(p) - 1 :].isdigit()) for p in patterns)
+
+
+class Refusal(Exception):
+    def __init__(self, status: int, message: str, hint: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.hint = hint
+
+
+class Guard:
+    """The rules, for one dashboard bound to `host`; `DashboardGuard` applies them to every request."""
+
+    def __init__(self, *, host: str, token: str | None) -> None:
+        self.loopback = is_loopback(host)
+        settings = security_settings(host)
+        self.allowed_hosts = settings.allowed_hosts if self.loopback else []
+        self.allowed_origins = settings.allowed_origins if self.loopback else []
+        self.token = token
+        self.session_value = hmac.new(token.encode(), b"taskweave-dashboard-login", hashlib.sha256).hexdigest() if token else None
+        self._csrf_key = secrets.token_bytes(32)
+
+    def cookie_names(self, scope: Scope) -> tuple[str, str]:
+        """The login and browser-id cookies; named by port, as cookies are shared by every port of a host."""
+        server = scope.get("server") or ("", 0)
+        return f"taskweave_login_{server[1]}", f"taskweave_browser_{server[1]}"
+
+    def csrf_token(self, browser_id: str) -> str:
+        return hmac.new(self._csrf_key, browser_id.encode(), hashlib.sha256).hexdigest()
+
+    def check_origin(self, headers: Headers, scheme: str) -> None:
+        host = headers.get("host", "")
+        if self.loopback and not _matches(host, self.allowed_hosts):
+            raise Refusal(421, f"This dashboard does not answer to the host name {host!r}.", "Open it at http://127.0.0.1:PORT/.")
+        origin = headers.get("origin")
+        if origin is None:
+            return
+        own = f"{scheme}://{host}"
+        if origin != own and not _matches(origin, self.allowed_origins):
+            raise Refusal(403, f"Requests from the page at {origin} are refused.", "Use the dashboard's own page.")
+
+    def signed_in(self, headers: Headers, cookies: dict[str, str], login_cookie: str) -> bool:
+        if self.token is None or self.session_value is None:
+            return True
+        bearer = headers.get("authorization", "")
+        if hmac.compare_digest(bearer.encode(), f"Bearer {self.token}".encode()):
+            return True
+        return hmac.compare_digest(cookies.get(login_cookie, "").encode(), self.session_value.encode())
+
+    def check_csrf(self, browser_id: str | None, given: str | None) -> None:
+        if not browser_id or not given or not hmac.compare_digest(given.encode(), self.csrf_token(browser_id).encode()):
+            raise Refusal(
+                403,
+                "Refused: this action did not come with the dashboard page's CSRF token.",
+                "Reload the dashboard page and try again; actions are accepted only from its own page.",
+            )
+
+
+class DashboardGuard:
+    """ASGI middleware applying `Guard` to every HTTP request of the dashboard."""
+
+    def __init__(self, app: ASGIApp, guard: Guard) -> None:
+        self.app = app
+        self.guard = guard
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        cookies = _cookies(headers)
+        login_cookie, browser_cookie = self.guard.cookie_names(scope)
+        try:
+            self.guard.check_origin(headers, scope.get("scheme", "http"))
+        except Refusal as refusal:
+            await _refuse(send, refusal)
+            return
+        secure = scope.get("scheme") == "https"
+        query = dict(parse_qsl(scope.get("query_string", b"").decode()))
+        given_token = query.get(TOKEN_PARAMETER)
+        if given_token is not None and self.guard.token is not None and scope["method"] in SAFE_METHODS:
+            if hmac.compare_digest(given_token.encode(), self.guard.token.encode()):
+                await _sign_in(send, scope, query, login_cookie, self.guard.session_value or "", secure)
+                return
+        if not self.guard.signed_in(headers, cookies, login_cookie):
+            await _refuse(
+                send,
+                Refusal(
+                    401,
+                    "This dashboard needs its token.",
+                    "Open /?token=<TASKWEAVE_TOKEN> once; the browser then keeps a login cookie for this dashboard.",
+                ),
+            )
+            return
+        browser_id = cookies.get(browser_cookie)
+        new_browser = browser_id is None
+        if browser_id is None:
+            browser_id = secrets.token_urlsafe(24)
+        state = scope.setdefault("state", {})
+        state["browser_id"] = browser_id
+        state["csrf_token"] = self.guard.csrf_token(browser_id)
+        if scope["method"] not in SAFE_METHODS:
+            try:
+                self.guard.check_csrf(None if new_browser else browser_id, headers.get(CSRF_HEADER))
+            except Refusal as refusal:
+                await _refuse(send, refusal)
+                return
+
+        async def send_with_cookie(message: Message) -> None:
+            if message["type"] == "http.response.start" and new_browser:
+                cookie = _cookie(browser_cookie, browser_id, secure)
+                message = {**message, "headers": [*message.get("headers", []), (b"set-cookie", cookie)]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_cookie)
+
+
+def _cookies(headers: Headers) -> dict[str, str]:
+    jar: SimpleCookie = SimpleCookie()
+    for header in headers.getlist("cookie"):
+        try:
+            jar.load(header)
+        except Exception:
+            continue
+    return {name: morsel.value for name, morsel in jar.items()}
+
+
+def _cookie(name: str, value: str, secure: bool) -> bytes:
+    return f"{name}={value}; Path=/; HttpOnly; SameSite=Strict{'; Secure' if secure else ''}".encode()
+
+
+async def _sign_in(send: Send, scope: Scope, query: dict[str, str], name: str, value: str, secure: bool) -> None:
+    """Keep the login in a cookie and send the browser on to the same page, without the token in its address."""
+    rest = urlencode({k: v for k, v in query.items() if k != TOKEN_PARAMETER})
+    location = scope.get("root_path", "") + scope["path"] + (f"?{rest}" if rest else "")
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 303,
+            "headers": [
+                (b"location", location.encode()),
+                (b"set-cookie", _cookie(name, value, secure)),
+                (b"cache-control", b"no-store"),
+                (b"referrer-policy", b"no-referrer"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": b""})
+
+
+async def _refuse(send: Send, refusal: Refusal) -> None:
+    body = (
+        "<!doctype html><html lang=en><meta charset=utf-8><title>taskweave: refused</title>"
+        f"<body><h1>{escape(refusal.message)}</h1><p>{escape(refusal.hint)}</p></body></html>"
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": refusal.status,
+            "headers": [
+                (b"content-type", b"text/html; charset=utf-8"),
+                (b"cache-control", b"no-store"),
+                (b"x-taskweave-refusal", refusal.message.encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,27 @@
+"""The dashboard beside MCP in one daemon: `/mcp` goes to the MCP edge as it is, everything else to the dashboard."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.routing import Mount, Route
+from starlette.types import ASGIApp
+
+from taskweave.core.orchestrator import Orchestrator
+from taskweave.dashboard.app import dashboard_app
+
+
+def with_dashboard(mcp_app: Starlette, edge: ASGIApp, orchestrator: Orchestrator, *, host: str, token: str | None) -> Starlette:
+    """`edge` (the MCP app behind its own checks) at `/mcp`, the dashboard at `/`; both lifespans run."""
+    dashboard = dashboard_app(orchestrator, host=host, token=token)
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            for app in (mcp_app, dashboard):
+                await stack.enter_async_context(app.router.lifespan_context(app))
+            yield
+
+    return Starlette(routes=[Route("/mcp", edge), Mount("/", dashboard)], lifespan=lifespan)
