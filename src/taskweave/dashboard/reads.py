@@ -24,6 +24,7 @@ from taskweave.store.records import ArtifactMeta, ArtifactRow, ClientRow, EventR
 from taskweave.store.transaction import TASK_COLUMNS
 
 PAGE = 50
+TREE_PAGE = 20
 TIMELINE_PAGE = 50
 GRAPH_NODES = 120
 CLAIMS_LISTED = 50
@@ -235,18 +236,18 @@ class Reads:
         """The parents at the top of the tree, newest first, each with the progress of its work."""
         with self.store.transaction(write=False) as tx:
             session_by_id(tx, session_id)
-            rows = cast(list[TaskRow], tx.all(_ROOT_PARENTS, session_id, PAGE, offset))
+            rows = cast(list[TaskRow], tx.all(_ROOT_PARENTS, session_id, TREE_PAGE, offset))
             found = tx.one(_ROOT_PARENT_COUNT, session_id)
             total = int(found["n"]) if found else 0
             nodes = [self._node(tx, row) for row in rows]
-        return Branch(nodes, total, offset + PAGE if offset + PAGE < total else None)
+        return Branch(nodes, total, offset + TREE_PAGE if offset + TREE_PAGE < total else None)
 
     def children(self, session_id: str, parent_id: str, offset: int) -> Branch:
         with self.store.transaction(write=False) as tx:
             task_in_session(tx, session_id, parent_id)
-            rows, total = tx.query_tasks(session_id, parent_id=parent_id, limit=PAGE, offset=offset)
+            rows, total = tx.query_tasks(session_id, parent_id=parent_id, limit=TREE_PAGE, offset=offset)
             nodes = [self._node(tx, row) for row in rows]
-        return Branch(nodes, total, offset + PAGE if offset + PAGE < total else None)
+        return Branch(nodes, total, offset + TREE_PAGE if offset + TREE_PAGE < total else None)
 
     def nodes(self, task_ids: Sequence[str]) -> list[Node]:
         with self.store.transaction(write=False) as tx:
