@@ -8,7 +8,8 @@ Run from the repository root with the Python that has taskweave installed (and P
     python -m bench.dashboard --postgres postgresql://postgres@127.0.0.1/postgres  # the live part on PostgreSQL too
 
 1. First render: a new browser context opens a session page of 10, 1,000 and 10,000 tasks served by
-   `taskweave dashboard`, from `goto` to the board showing its cards and the event stream open.
+   `taskweave dashboard`: from the navigation's start to the page rendered (the board is in the
+   HTML, so DOMContentLoaded), and to its event stream open.
 2. Commit to page: with a session page open, this process (another process than the dashboard)
    changes a task's title; the time from the commit's return to the page showing the new title.
 3. Idle CPU: a `taskweave serve --http` daemon with five session pages open and nothing changing:
@@ -39,8 +40,8 @@ from bench.common import (
     percentile,
     populate,
     print_environment,
+    SessionWriter,
     server_env,
-    session_writer,
     table,
     taskweave_command,
 )
@@ -125,21 +126,31 @@ def serving(store: str, cwd: Path, *, daemon: bool = False) -> Iterator[Server]:
 
 
 def fill(store: str, workspace: Path, tasks: int) -> dict[str, str]:
-    with session_writer(Path(store), workspace) as writer:
+    """A new session of `workspace` in `store` (a file or a postgresql:// URL), filled like bench.server's."""
+    from taskweave.core.clients import ClientInfo
+    from taskweave.core.orchestrator import Orchestrator
+    from taskweave.workspace import detect_workspace
+
+    with Orchestrator.open(store) as orchestrator:
+        attached = orchestrator.sessions.initialize(
+            detect_workspace(str(workspace)), client=ClientInfo(name="bench-populate", transport="stdio")
+        )
+        writer = SessionWriter(orchestrator, attached["session_id"], attached["client_id"])
         populate(writer, tasks)
         return {"session_id": writer.session_id, "client_id": writer.client_id}
 
 
-def open_session(browser: Any, url: str) -> tuple[Any, Any, float]:
-    """A new context on the session page; the seconds until its cards show and its stream is open."""
+def open_session(browser: Any, url: str) -> tuple[Any, Any, tuple[float, float]]:
+    """A new context on the session page; from the navigation's start, the seconds until the page
+    was rendered (the board is in the HTML: DOMContentLoaded) and until its event stream was open."""
     context = browser.new_context(viewport={"width": 1440, "height": 1000})
     page = context.new_page()
-    page.add_init_script("document.addEventListener('htmx:sseOpen', () => { window.streamOpen = true })")
-    started = time.perf_counter()
+    page.add_init_script("document.addEventListener('htmx:sseOpen', () => { window.streamOpen = performance.now() })")
     page.goto(url)
     page.wait_for_selector("#cards-pending .card")
-    page.wait_for_function("window.streamOpen === true")
-    return context, page, time.perf_counter() - started
+    page.wait_for_function("window.streamOpen !== undefined")
+    rendered = page.evaluate("performance.getEntriesByType('navigation')[0].domContentLoadedEventEnd")
+    return context, page, (rendered / 1000, page.evaluate("window.streamOpen") / 1000)
 
 
 def first_render(browser: Any, tmp: Path, workspace: Path, runs: int) -> list[dict[str, Any]]:
@@ -150,14 +161,15 @@ def first_render(browser: Any, tmp: Path, workspace: Path, runs: int) -> list[di
         with serving(store, workspace) as server:
             url = f"{server.url}/sessions/{session['session_id']}"
             open_session(browser, url)[0].close()  # warm-up
-            samples, sizes = [], []
+            samples, live, sizes = [], [], []
             for _ in range(runs):
-                context, page, seconds = open_session(browser, url)
+                context, page, (rendered, streaming) = open_session(browser, url)
                 sizes.append(len(page.content().encode()))
                 cards = page.locator(".card").count()
                 context.close()
-                samples.append(seconds)
-        rows.append({"tasks": size, "samples_s": samples, "page_bytes": statistics.median(sizes), "cards": cards})
+                samples.append(rendered)
+                live.append(streaming)
+        rows.append({"tasks": size, "samples_s": samples, "live_s": live, "page_bytes": statistics.median(sizes), "cards": cards})
     return rows
 
 
@@ -234,23 +246,26 @@ def main(argv: list[str] | None = None) -> int:
             ok = median <= TARGET_FIRST_RENDER_S
             failures += [] if ok else [f"first render at {row['tasks']} tasks"]
             lines.append((f"{row['tasks']:,} tasks", str(len(row["samples_s"])), ms(median), ms(percentile(row["samples_s"], 0.95)),
-                           f"{row['page_bytes'] / 1024:.0f}", str(row["cards"]), "PASS" if ok else "FAIL"))
-        print(f"1. First render (goto -> cards shown and stream open), target median <= {ms(TARGET_FIRST_RENDER_S)} ms")
-        print("\n".join(table(("session", "n", "median ms", "p95 ms", "page KiB", "cards", "result"), lines)) + "\n")
+                          ms(statistics.median(row["live_s"])), f"{row['page_bytes'] / 1024:.0f}", str(row["cards"]),
+                          "PASS" if ok else "FAIL"))
+        print(f"1. First render (navigation start -> page rendered; then -> its stream open), target median <= "
+              f"{ms(TARGET_FIRST_RENDER_S)} ms")
+        header = ("session", "n", "render median ms", "render p95 ms", "live median ms", "page KiB", "cards", "result")
+        print("\n".join(table(header, lines)) + "\n")
 
         print("running commit to page ...", file=sys.stderr, flush=True)
         stores = [("sqlite", str(tmp / "live.db"))] + ([("postgresql", args.postgres)] if args.postgres else [])
-        lines = []
+        live_lines = []
         report["commit_to_page"] = {}
         for label, store in stores:
             samples = commit_to_page(browser, store, make_git_workspace(tmp / f"project-{label}"), args.commits)
             report["commit_to_page"][label] = samples
             ok = percentile(samples, 0.95) <= TARGET_COMMIT_TO_PAGE_P95_S
             failures += [] if ok else [f"commit to page on {label}"]
-            lines.append((label, str(len(samples)), ms(statistics.median(samples)), ms(percentile(samples, 0.95)),
-                          ms(max(samples)), "PASS" if ok else "FAIL"))
+            live_lines.append((label, str(len(samples)), ms(statistics.median(samples)), ms(percentile(samples, 0.95)),
+                               ms(max(samples)), "PASS" if ok else "FAIL"))
         print(f"2. Commit to page (1,000 tasks; commit returned -> title shown), target p95 <= {ms(TARGET_COMMIT_TO_PAGE_P95_S)} ms")
-        print("\n".join(table(("store", "n", "median ms", "p95 ms", "max ms", "result"), lines)) + "\n")
+        print("\n".join(table(("store", "n", "median ms", "p95 ms", "max ms", "result"), live_lines)) + "\n")
 
         print("running idle CPU ...", file=sys.stderr, flush=True)
         idle = idle_cpu(browser, tmp, workspace, args.idle_seconds)
