@@ -16,7 +16,9 @@ this process; `tests/e2e` starts a handful of real processes; `tests/soak`
 from __future__ import annotations
 
 import secrets
+import signal
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
@@ -24,7 +26,8 @@ from urllib.parse import quote
 import pytest
 
 from taskweave.core.orchestrator import Orchestrator
-from taskweave.store import open_store
+from taskweave.store import open_store, waiting
+from taskweave.store.sqlite import SQLiteStore
 from taskweave.workspace import Detection, detect_workspace
 from tests.postgres import admin_execute, database_url, require_postgres
 from tests.support import Clock
@@ -96,13 +99,23 @@ def fresh_database() -> Iterator[str]:
         admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@pytest.fixture(params=STORES)
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """The store location, once a SQLite file path and once a PostgreSQL URL on a schema of its own."""
+def _store(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return str(tmp_path / "store" / "taskweave.db")
     url: str = request.getfixturevalue("pg_url")
     return url
+
+
+@pytest.fixture(params=STORES)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The store location, once a SQLite file path and once a PostgreSQL URL on a schema of its own."""
+    return _store(request, tmp_path)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.soak)])
+def process_store(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """`store` for tests of many real processes: SQLite in the fast tiers, PostgreSQL too in the soak tier."""
+    return _store(request, tmp_path)
 
 
 @pytest.fixture
@@ -122,3 +135,36 @@ def orchestrator(store: str, clock: Clock) -> Iterator[Orchestrator]:
         yield Orchestrator(opened, clock=clock)
     finally:
         opened.close()
+
+
+HOLD_WRITE_LOCK = """
+import fcntl, sqlite3, sys, time
+writers = open(sys.argv[1] + ".writers", "a")
+fcntl.flock(writers, fcntl.LOCK_EX)
+connection = sqlite3.connect(sys.argv[1], isolation_level=None)
+connection.execute("BEGIN IMMEDIATE")
+print("holding", flush=True)
+time.sleep(600)
+"""
+
+
+@pytest.fixture
+def short_waits(monkeypatch: pytest.MonkeyPatch) -> float:
+    """Lock waits bounded at one second instead of the default, so the tests of the bound are quick."""
+    monkeypatch.setattr(waiting, "LOCK_WAIT_SECONDS", 1.0)
+    return 1.0
+
+
+@pytest.fixture
+def stopped_writer(store_path: Path) -> Iterator[subprocess.Popen[str]]:
+    """Another process that took the SQLite store's write lock and was then stopped (SIGSTOP)."""
+    SQLiteStore(store_path).close()
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_WRITE_LOCK, str(store_path)], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+    holder.send_signal(signal.SIGSTOP)
+    try:
+        yield holder
+    finally:
+        holder.send_signal(signal.SIGCONT)
+        holder.kill()
+        holder.wait()

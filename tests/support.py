@@ -166,7 +166,7 @@ async def connect(
 
 @asynccontextmanager
 async def http_daemon(
-    store: str, *, host: str = "127.0.0.1", token: str | None = None, port: int | None = None
+    store: str, *, host: str = "127.0.0.1", token: str | None = None, port: int | None = None, lease_seconds: int = 300
 ) -> AsyncIterator[str]:
     """The daemon's whole HTTP app on a real port, in this process; yields the MCP endpoint's URL."""
     import uvicorn
@@ -175,7 +175,7 @@ async def http_daemon(
 
     opened = open_store(store)
     try:
-        app = TaskweaveServer(Orchestrator(opened), transport="http")
+        app = TaskweaveServer(Orchestrator(opened, settings=Settings(lease_seconds=lease_seconds)), transport="http")
         port = port or free_port()
         config = uvicorn.Config(
             http_app(app, host=host, token=token), host="127.0.0.1", port=port, log_level="warning",

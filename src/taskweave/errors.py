@@ -54,3 +54,9 @@ class StoreError(TaskweaveError):
     """The store cannot be opened, trusted or written."""
 
     code = "store_error"
+
+
+class StoreBusy(StoreError):
+    """Another process held the store's lock for longer than a call may wait; nothing was changed."""
+
+    code = "store_busy"

@@ -275,3 +275,92 @@ def test_claiming_the_next_ready_task_never_races(orchestrator: Orchestrator, wo
         orchestrator.work.execute(session_id, alice, specialist="tester")
     orchestrator.work.complete(session_id, alice, urgent, summary="done")
     assert orchestrator.work.execute(session_id, alice)["task"]["task_id"] == after
+
+
+def test_taking_a_live_claim_needs_force_and_the_holder_keeps_its_report(
+    orchestrator: Orchestrator, workspace: Detection, clock: Clock
+) -> None:
+    session_id, alice = start(orchestrator, workspace, "alice")
+    _, bob = start(orchestrator, workspace, "bob")
+    task_id = orchestrator.tasks.plan(session_id, alice, draft("t"))["task_id"]
+    orchestrator.work.execute(session_id, alice, task_id)
+    with pytest.raises(Conflict, match="from the client") as refused:
+        orchestrator.tasks.cancel(session_id, bob, task_id)
+    assert "force" in refused.value.hint and refused.value.details["claimed"] == [task_id]
+    cancelled = orchestrator.tasks.cancel(session_id, bob, task_id, reason="changed plans", force=True)
+    assert cancelled["claims_taken"] == [task_id]
+    report = orchestrator.work.complete(session_id, alice, task_id, summary="what I found", detailed_work="notes")
+    assert report["status"] == "cancelled" and report["artifacts"][0]["kind"] == "detailed_work"
+    detail = orchestrator.tasks.detail(task_id)
+    assert detail["status"] == "cancelled" and detail["summary"] == "what I found"
+    with pytest.raises(Conflict, match="not claimed"):
+        orchestrator.work.complete(session_id, alice, task_id, summary="twice")
+    kinds = [e["kind"] for e in orchestrator.sessions.status(session_id, since=0).get("events", [])]
+    assert kinds[-4:] == ["task.cancelled", "message.sent", "artifact.created", "task.reported"]
+    [told] = orchestrator.messages.take(session_id, alice)
+    assert task_id in told["text"] and "cancelled (changed plans)" in told["text"] and told["task_id"] == task_id
+    assert orchestrator.messages.take(session_id, alice) == [], "once"
+
+
+def test_a_stale_claim_is_released_at_once_and_a_live_one_only_with_force(
+    orchestrator: Orchestrator, workspace: Detection, clock: Clock
+) -> None:
+    session_id, alice = start(orchestrator, workspace, "alice")
+    _, person = start(orchestrator, workspace, "dashboard")
+    task_id = orchestrator.tasks.plan(session_id, alice, draft("t"))["task_id"]
+    orchestrator.work.execute(session_id, alice, task_id, lease_seconds=60)
+    with pytest.raises(Conflict, match="still working on it"):
+        orchestrator.work.release(session_id, person, task_id)
+    assert orchestrator.work.release(session_id, person, task_id, force=True)["stale"] is False
+    orchestrator.work.execute(session_id, alice, task_id, lease_seconds=60)
+    clock.advance(61)
+    released = orchestrator.work.release(session_id, person, task_id)
+    assert released == {"task_id": task_id, "status": "pending", "released_from": alice, "stale": True}
+    late = orchestrator.work.complete(session_id, alice, task_id, summary="done after all")
+    assert late["status"] == "completed", "while nobody else has it, the former holder can still finish it"
+    assert orchestrator.sessions.status(session_id)["session_id"] == session_id
+    assert orchestrator.store.check() == []
+
+
+def test_parents_are_containers(orchestrator: Orchestrator, workspace: Detection) -> None:
+    session_id, client_id = start(orchestrator, workspace)
+    plan = orchestrator.tasks.plan(session_id, client_id, draft("p"), subtasks=[draft("a"), draft("b")])
+    parent, (a, b) = plan["task_id"], [s["task_id"] for s in plan["subtasks"]]
+    with pytest.raises(Conflict, match="a parent of 2 subtask"):
+        orchestrator.work.execute(session_id, client_id, parent)
+    for task_id in (a, b):
+        orchestrator.work.execute(session_id, client_id, task_id)
+        orchestrator.work.complete(session_id, client_id, task_id, summary="ok")
+    status = orchestrator.sessions.status(session_id)
+    assert status["progress"]["percent_complete"] == 100.0 and status["progress"]["all_finished"]
+    assert [t["task_id"] for t in status["tasks"]["to_synthesize"]] == [parent]
+    report = orchestrator.reports.synthesize(session_id, client_id, parent_task_id=parent)
+    assert report["parent_completed"] is True and "2 of 2 tasks completed" in report["report"]
+    assert orchestrator.tasks.detail(parent)["status"] == "completed"
+    session_report = orchestrator.reports.synthesize(session_id, client_id)["report"]
+    assert "## Plans" in session_report and "2 of 2 subtask(s) finished" in session_report
+    orchestrator.tasks.plan(session_id, client_id, draft("c"), parent_task_id=parent)
+    assert orchestrator.tasks.detail(parent)["status"] == "pending", "new work reopens a finished parent"
+    assert orchestrator.store.check() == []
+
+    other = orchestrator.tasks.plan(session_id, client_id, draft("q"))["task_id"]
+    orchestrator.work.execute(session_id, client_id, other)
+    orchestrator.tasks.plan(session_id, client_id, draft("r"), parent_task_id=other)
+    with pytest.raises(Conflict, match="unfinished subtask"):
+        orchestrator.work.complete(session_id, client_id, other, summary="too early")
+
+
+def test_dependencies_by_index_and_by_id(orchestrator: Orchestrator, workspace: Detection) -> None:
+    session_id, client_id = start(orchestrator, workspace)
+    first = orchestrator.tasks.plan(session_id, client_id, draft("first"))["task_id"]
+    with pytest.raises(InvalidInput, match="a string") as refused:
+        orchestrator.tasks.plan(session_id, client_id, draft("p"), subtasks=[draft("a"), draft("b", dependencies=["0"])])
+    assert "0-based index" in refused.value.hint and "without quotes" in refused.value.hint
+    plan = orchestrator.tasks.plan(
+        session_id, client_id, draft("p", dependencies=[first, first]),
+        subtasks=[draft("a"), draft("b", dependencies=[0, 0, first, first])],
+    )
+    b = plan["subtasks"][1]["task_id"]
+    assert orchestrator.tasks.detail(plan["task_id"])["dependencies"] == [first]
+    assert sorted(orchestrator.tasks.detail(b)["dependencies"]) == sorted([plan["subtasks"][0]["task_id"], first])
+    assert orchestrator.store.check() == []

@@ -116,6 +116,7 @@ def test_upgrade_from_schema_v1_counts_every_task(pg_url: str, workspace: Detect
         for column in ("children", "open_children", "waiting_on", "claim_paths", "claim_lost_by"):
             connection.execute(f"ALTER TABLE tasks DROP COLUMN {column}")
         connection.execute("ALTER TABLE sessions DROP COLUMN message_seq")
+        connection.execute("ALTER TABLE sessions DROP COLUMN specialist_messages_waiting")
         connection.execute("ALTER TABLE clients DROP COLUMN message_seq")
         connection.execute("ALTER TABLE clients DROP COLUMN principal")
         connection.execute("UPDATE store_meta SET value = '1' WHERE key = 'schema_version'")
@@ -348,7 +349,7 @@ class Relay:
 def test_calls_fail_cleanly_while_postgresql_is_down_and_work_when_it_is_back(pg_url: str, workspace: Detection) -> None:
     parts = urlsplit(pg_url)
     relay = Relay((parts.hostname or "127.0.0.1", parts.port or 5432))
-    store = PostgresStore(pg_url.replace(f":{parts.port}/", f":{relay.port}/"), pool_timeout=1)
+    store = PostgresStore(pg_url.replace(f":{parts.port}/", f":{relay.port}/"), pool_timeout=2)
     try:
         orchestrator = Orchestrator(store)
         session_id, client_id = start(orchestrator, workspace)

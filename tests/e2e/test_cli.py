@@ -51,6 +51,12 @@ def test_status_and_sessions(planned: dict, store: str, project: Path) -> None:
 
 
 def test_status_without_a_session_says_what_to_do(store: str, project: Path) -> None:
+    if not store.startswith("postgresql"):
+        missing = taskweave("status", cwd=project, store=store)
+        assert missing.returncode == 1 and "There is no store at" in missing.stderr
+        assert not Path(store).exists() and not Path(store).parent.exists(), "a command that reads creates nothing"
+    with Orchestrator.open(store):
+        pass
     result = taskweave("status", cwd=project, store=store)
     assert result.returncode == 1
     assert "No active session" in result.stderr and "hint:" in result.stderr and "Traceback" not in result.stderr
@@ -130,7 +136,10 @@ def test_config_refuses_unknown_clients(project: Path) -> None:
     assert result.returncode == 2 and "invalid choice" in result.stderr
 
 
-@pytest.mark.parametrize("command", [["status", "--json"], ["sessions", "--all"], ["config", "cursor"], ["detect", "--json"]])
+@pytest.mark.parametrize(
+    "command",
+    [["status", "--json"], ["sessions", "--all"], ["config", "cursor"], ["detect", "--json"], ["prime"], ["hooks", "claude-code"]],
+)
 def test_commands_that_do_not_serve_never_import_mcp(command: list[str], planned: dict, store: str, project: Path) -> None:
     probe = (
         "import sys\n"
@@ -151,3 +160,18 @@ def test_commands_that_do_not_serve_never_import_mcp(command: list[str], planned
 def test_no_command_prints_help(project: Path) -> None:
     result = taskweave(cwd=project)
     assert result.returncode == 2 and "serve" in result.stderr
+
+
+def test_store_commands_never_touch_the_stores_own_files_nor_create_a_store(tmp_path: Path, project: Path) -> None:
+    store = tmp_path / "store" / "taskweave.db"
+    missing = taskweave("check", "--store", str(store), cwd=project)
+    assert missing.returncode == 1 and "There is no store at" in missing.stderr and not store.parent.exists()
+    with Orchestrator.open(str(store)) as orchestrator:
+        log = Path(f"{store}-wal")
+        before = log.read_bytes()
+        refused = taskweave("backup", f"{store}-wal", "--store", str(store), cwd=project)
+        assert refused.returncode == 1 and "one of its files" in refused.stderr
+        assert log.read_bytes() == before
+        migrate = taskweave("migrate-store", str(store), f"{store}-shm", cwd=project)
+        assert migrate.returncode == 1 and "is the -shm file of the store" in migrate.stderr
+        assert orchestrator.store.check() == []

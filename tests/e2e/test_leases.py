@@ -19,10 +19,10 @@ SHORT_LEASE = {"TASKWEAVE_LEASE_SECONDS": "2"}
 FREQUENT_SWEEP = {"TASKWEAVE_SWEEP_SECONDS": "0.2"}
 
 
-async def test_a_killed_clients_claim_lapses_and_another_takes_the_task(store: str, project: Path) -> None:
-    async with stdio_client(store, project, name="survivor", **FREQUENT_SWEEP) as survivor:
+async def test_a_killed_clients_claim_lapses_and_another_takes_the_task(process_store: str, project: Path) -> None:
+    async with stdio_client(process_store, project, name="survivor", **FREQUENT_SWEEP) as survivor:
         await call(survivor, "orchestrator_initialize_session")
-        doomed = RawServer(store, project, **SHORT_LEASE)
+        doomed = RawServer(process_store, project, **SHORT_LEASE)
         init = doomed.tool("orchestrator_initialize_session")
         task_id = doomed.tool("orchestrator_plan_task", title="fragile", description="")["task_id"]
         claim = doomed.tool("orchestrator_execute_task", task_id=task_id)

@@ -161,7 +161,8 @@ async def test_a_full_disk_fails_writes_cleanly_and_recovers_without_restart(
                 error = json.loads(result.content[0].text)["error"]
                 break
             accepted += 1
-        assert error is not None and "disk is full" in error["message"], error
+        assert error is not None and "cannot be written" in error["message"], error
+        assert "disk is full" in error["message"] and "size limit" in error["message"]
         assert "Nothing was changed" in error["hint"]
         counted = (await call(client, "orchestrator_query_tasks"))["total"]
         assert counted == accepted + 2

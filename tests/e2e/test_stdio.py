@@ -77,3 +77,41 @@ def test_a_store_that_cannot_be_trusted_stops_the_server_with_a_clear_message(tm
     assert "Traceback" not in completed.stderr and completed.stdout == ""
     assert broken.read_bytes() == before
     assert not os.path.exists(str(broken) + "-wal") or os.path.getsize(str(broken) + "-wal") == 0
+
+
+def test_every_line_gets_an_answer_and_the_server_lives_on(store_path: Path, project: Path) -> None:
+    """Too long, not valid JSON or Unicode, nested too deep: each gets a JSON-RPC error with its id."""
+    process = subprocess.Popen(
+        [*SERVE, "--store", str(store_path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL, cwd=project, env=server_env(),
+    )
+    assert process.stdin is not None and process.stdout is not None
+
+    def send(raw: bytes) -> None:
+        assert process.stdin is not None
+        process.stdin.write(raw + b"\n")
+        process.stdin.flush()
+
+    def answer() -> dict:
+        assert process.stdout is not None
+        return json.loads(process.stdout.readline())
+
+    try:
+        send(json.dumps({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "raw", "version": "0"}}}).encode())
+        assert answer()["id"] == 1
+        send(b'{"jsonrpc":"2.0","method":"notifications/initialized"}')
+        call = b'{"jsonrpc":"2.0","id":%d,"method":"tools/call","params":{"name":"orchestrator_detect_workspace","arguments":%s}}'
+        send(call % (2, b'{"working_directory":"' + b"x" * (65 * 1024 * 1024) + b'"}'))
+        send(call % (3, b'{"working_directory":"\\ud800"}'))
+        send(call % (4, b'{"x":' + b"[" * 5_000 + b"]" * 5_000 + b"}"))
+        send(call % (5, b'{"working_directory":"\xff\xfe"}'))
+        send(b'{"jsonrpc":"2.0","id":6,"method":"ping"}')
+        answers = {a["id"]: a for a in (answer() for _ in range(5))}
+        assert "taskweave takes requests of at most 67,108,864 bytes" in answers[2]["error"]["message"]
+        for request_id in (3, 4, 5):
+            assert answers[request_id]["error"]["code"] == -32700, answers[request_id]
+        assert answers[6]["result"] == {}
+    finally:
+        process.kill()
+        process.wait()

@@ -64,7 +64,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     from taskweave.core.tool_names import INITIALIZE_SESSION
     from taskweave.workspace import detect_workspace
 
-    with Orchestrator.open(args.store) as orchestrator:
+    with Orchestrator.open(args.store, read_only=True) as orchestrator:
         session_id = args.session
         if session_id is None:
             workspace = detect_workspace(args.dir)
@@ -84,7 +84,7 @@ def cmd_sessions(args: argparse.Namespace) -> int:
     from taskweave.core.orchestrator import Orchestrator
     from taskweave.workspace import detect_workspace
 
-    with Orchestrator.open(args.store) as orchestrator:
+    with Orchestrator.open(args.store, read_only=True) as orchestrator:
         sessions = orchestrator.sessions.listing(None if args.all else detect_workspace(args.dir))
     _show(sessions, args.json, render_sessions)
     return 0
@@ -93,7 +93,7 @@ def cmd_sessions(args: argparse.Namespace) -> int:
 def cmd_backup(args: argparse.Namespace) -> int:
     from taskweave.store import open_store
 
-    with closing(open_store(args.store)) as store:
+    with closing(open_store(args.store, read_only=True)) as store:
         taken = store.backup(args.path)
     print(f"Backed up {store.url} to {taken['path']} ({taken['bytes']:,} bytes).")
     return 0
@@ -113,12 +113,14 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     from taskweave.store import open_store
+    from taskweave.store.schema import SCHEMA_VERSION, tables_at
 
-    with closing(open_store(args.store)) as store:
+    with closing(open_store(args.store, read_only=True)) as store:
         problems = store.check()
         with store.transaction(write=False) as tx:
-            counts = tx.row_counts()
+            counts = tx.row_counts(tables_at(store.schema_version))
         described = store.describe()
+    older = store.schema_version < SCHEMA_VERSION
     if args.json:
         _print_json({"store": described, "ok": not problems, "problems": problems, "counts": counts})
     elif problems:
@@ -127,10 +129,15 @@ def cmd_check(args: argparse.Namespace) -> int:
             print(f"  - {problem}")
         print("  hint: restore a backup with `taskweave restore PATH` (backups: `taskweave backup`).")
     else:
+        checked = (
+            f"integrity checks passed; taskweave upgrades it to version {SCHEMA_VERSION}, after a backup, when a "
+            "server starts on it"
+            if older
+            else "integrity and consistency checks passed"
+        )
         print(
-            f"The store {store.url} is sound: schema version {described['schema_version']}, integrity and "
-            f"consistency checks passed; {counts['sessions']} session(s), {counts['tasks']} task(s), "
-            f"{counts['events']} event(s)."
+            f"The store {store.url} is sound: schema version {described['schema_version']}, {checked}; "
+            f"{counts['sessions']} session(s), {counts['tasks']} task(s), {counts['events']} event(s)."
         )
     return 1 if problems else 0
 
@@ -142,6 +149,8 @@ def cmd_migrate_store(args: argparse.Namespace) -> int:
     print(f"Copied {report.source} to {report.destination}; row counts verified:")
     for table, count in report.counts.items():
         print(f"  {table:<18} {count:>10,}")
+    if report.nul_replaced:
+        print(f"{report.nul_replaced:,} NUL character(s) in the source's text were copied as U+FFFD.")
     return 0
 
 
@@ -152,6 +161,49 @@ def cmd_config(args: argparse.Namespace) -> int:
     for note in made.notes:
         print(note, file=sys.stderr)
     print(made.text)
+    return 0
+
+
+def cmd_prime(args: argparse.Namespace) -> int:
+    from taskweave.cli.prime import hook_output, one_line, prime
+
+    try:
+        text = prime(args.dir, args.store)
+    except Exception as error:  # a session-start hook must never fail the agent's start: one line says what happened
+        text = f"taskweave: prime failed ({type(error).__name__}: {one_line(str(error))}).\n"
+    sys.stdout.write(hook_output(text, args.hook))
+    return 0
+
+
+def cmd_hooks(args: argparse.Namespace) -> int:
+    from taskweave.cli import hooks
+
+    try:
+        spec = hooks.client_spec(args.client)
+    except hooks.Unsupported as unsupported:
+        print(f"taskweave: {unsupported.message}", file=sys.stderr)
+        return 2
+    command = hooks.prime_command(args.client, args.store)
+    path = hooks.settings_path(spec, args.dir)
+    if args.install or args.uninstall:
+        current = hooks.read_settings(path) or {}
+        changed = hooks.install(spec, current, command) if args.install else hooks.uninstall(spec, current)
+        if changed == current:
+            state = "already has" if args.install else "has no"
+            print(f"{path} {state} the taskweave hook; nothing changed.")
+            return 0
+        hooks.write_settings(path, changed)
+        if args.uninstall:
+            print(f"Removed the taskweave hook from {path}.")
+            return 0
+        print(f"Added the taskweave hook to {path} ({spec.title} {spec.event}: {command}).")
+        for note in spec.notes:
+            print(note)
+        return 0
+    print(f"Merge this into {path} ({spec.title}), or run `taskweave hooks {args.client} --install` to do it.", file=sys.stderr)
+    for note in spec.notes:
+        print(note, file=sys.stderr)
+    _print_json(spec.fragment(command))
     return 0
 
 
@@ -232,6 +284,35 @@ def build_parser() -> argparse.ArgumentParser:
         help="connect the client to the daemon at URL (`taskweave serve --http`) instead of starting a server",
     )
     config.set_defaults(func=cmd_config)
+
+    from taskweave.cli.hooks import CHOICES as HOOK_CHOICES
+    from taskweave.cli.hooks import CLIENTS as HOOK_CLIENTS
+
+    prime = commands.add_parser(
+        "prime",
+        help="print a short brief of the workspace's session for an agent's context (what session-start hooks run)",
+    )
+    prime.add_argument("dir", nargs="?", help="a directory inside the workspace (default: the current directory)")
+    prime.add_argument("--store", help=store_help)
+    prime.add_argument(
+        "--hook", metavar="CLIENT", choices=list(HOOK_CLIENTS),
+        help=f"print it as CLIENT's session-start hook answers ({', '.join(HOOK_CLIENTS)}); default: plain text",
+    )
+    prime.set_defaults(func=cmd_prime)
+
+    hooks = commands.add_parser(
+        "hooks",
+        help="print, or merge into the project's settings, the session-start hook that runs `taskweave prime`",
+    )
+    hooks.add_argument("client", metavar="CLIENT", choices=HOOK_CHOICES, help=f"one of: {', '.join(HOOK_CHOICES)}")
+    action = hooks.add_mutually_exclusive_group()
+    action.add_argument("--install", action="store_true", help="merge the hook into the project's settings file")
+    action.add_argument("--uninstall", action="store_true", help="remove taskweave's hook from it, and nothing else")
+    hooks.add_argument("--dir", help="a directory inside the project (default: the current directory)")
+    hooks.add_argument(
+        "--store", help="the store the hook's `prime` reads: the one the MCP server uses (default: the default store)"
+    )
+    hooks.set_defaults(func=cmd_hooks)
     return parser
 
 

@@ -29,6 +29,8 @@ def render_status(status: Status) -> str:
             for task in listed:
                 claim = task.get("claim")
                 holder = f"  [claimed by {claim['client_id']} until {claim['expires_at']}]" if claim else ""
+                if claim and claim.get("paths"):
+                    holder += f" reserves {', '.join(claim['paths'])}"
                 lines.append(f"  {task['task_id']}  {task['status']:<11} {task['priority']:<8} {task['specialist']:<11} {task['title']}{holder}")
     if status["clients"]:
         lines += ["", "Clients:"]

@@ -10,7 +10,6 @@ twice, and the caller gets its answer only after the commit.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -102,7 +101,7 @@ class Change:
 
 
 class Domain:
-    def __init__(self, store: Store, *, clock: Callable[[], float] = time.time, settings: Settings = Settings()) -> None:
+    def __init__(self, store: Store, *, clock: Callable[[], float], settings: Settings = Settings()) -> None:
         self.store = store
         self.clock = clock
         self.settings = settings

@@ -15,6 +15,11 @@ REASON = 2_000
 SEARCH_TEXT = 500
 IDEMPOTENCY_KEY = 200
 ARTIFACT_CONTENT = 1_000_000
+# One call's detailed work and artifacts together: as JSON, even with every character escaped
+# (\uXXXX, 12 bytes for a character beyond the BMP), they fit in one request.
+CALL_CONTENT = 4_000_000
+# The largest request a transport takes (a stdio line, an HTTP body).
+REQUEST_BYTES = 64 * 1024 * 1024
 SUBTASKS = 100
 DEPENDENCIES = 100
 ARTIFACTS = 20

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TypedDict
 
 from taskweave.core import limits, uris
+from taskweave.core.messages import Messages
 from taskweave.core.reports import Reports
 from taskweave.core.sessions import Sessions
 from taskweave.core.tasks import Tasks
@@ -34,10 +35,11 @@ class Page(TypedDict):
 
 
 class Reading:
-    def __init__(self, sessions: Sessions, tasks: Tasks, reports: Reports) -> None:
+    def __init__(self, sessions: Sessions, tasks: Tasks, reports: Reports, messages: Messages) -> None:
         self.sessions = sessions
         self.tasks = tasks
         self.reports = reports
+        self.messages = messages
 
     def resource(self, uri: str) -> Text:
         """The status, task or artifact `uri` names; statuses and tasks as JSON."""
@@ -51,6 +53,8 @@ class Reading:
             return Text(uri, json.dumps(self.sessions.status(name.session_id), ensure_ascii=False), "application/json")
         if name.task_id:
             return Text(uri, json.dumps(self.tasks.detail(name.task_id), ensure_ascii=False), "application/json")
+        if name.message_id:
+            return Text(uri, self.messages.message(name.message_id)["text"], "text/plain")
         assert name.artifact_id is not None
         artifact = self.reports.artifact(name.artifact_id)
         return Text(uri, artifact["content"], artifact["mime_type"])

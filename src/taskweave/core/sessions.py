@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, NotRequired, TypedDict
+from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
 from taskweave.core import limits, specialists
 from taskweave.core.clients import ClientInfo, bind_client
@@ -30,6 +30,7 @@ from taskweave.core.views import (
     claim_view,
     client_view,
     event_view,
+    fit,
     iso,
     progress,
     summary,
@@ -95,6 +96,7 @@ class Attachment(TypedDict):
     status_uri: str
     guidance: str
     next_steps: list[str]
+    cut: NotRequired[dict[str, int]]
 
 
 class HeldClaim(ClaimView):
@@ -130,6 +132,7 @@ class Status(TypedDict):
     events: NotRequired[list[EventView]]
     events_truncated: NotRequired[bool]
     next_since: NotRequired[int]
+    cut: NotRequired[dict[str, int]]
 
 
 class Ended(TypedDict):
@@ -198,7 +201,7 @@ class Sessions:
             parents_done = tx.to_synthesize(session["id"], BRIEF.to_synthesize)
             mine = [t["id"] for t in tx.claims_of(session["id"], client_row["id"])]
         warnings = [str(w) for w in workspace.evidence.get("warnings", [])]
-        return {
+        attachment: Attachment = {
             "session_id": session["id"],
             "session_name": session["name"],
             "attached": attached,
@@ -219,6 +222,10 @@ class Sessions:
             "guidance": GUIDANCE,
             "next_steps": [*_root_warning(workspace), *next_steps(figures, mine, ready, parents_done)],
         }
+        lists = {"active_tasks": attachment["active_tasks"], "ready_tasks": attachment["ready_tasks"]}
+        if cut := fit(attachment, lists):
+            attachment["cut"] = cut
+        return attachment
 
     def active_session_id(self, workspace: Detection) -> str | None:
         with self.domain.reading() as tx:
@@ -276,18 +283,31 @@ class Sessions:
             result["claims"] = [
                 {**claim, "task_id": t["id"]} for t in in_progress if (claim := claim_view(t, now)) is not None
             ]
+        listed_events = [event_view(e) for e in events[: sizes.events]] if events is not None else []
         if events is not None:
-            listed_events = events[: sizes.events]
-            result["events"] = [event_view(e) for e in listed_events]
-            result["events_truncated"] = len(events) > sizes.events
+            result["events"] = listed_events
+        if detail != "full":
+            tasks = result["tasks"]
+            lists: dict[str, list[Any]] = {
+                "in_progress": tasks["in_progress"],
+                "ready": tasks["ready"],
+                "recently_updated": tasks["recently_updated"],
+                "events": listed_events,
+            }
+            if cut := fit(result, lists):
+                result["cut"] = cut
+        if events is not None:
+            result["events_truncated"] = len(listed_events) < len(events)
             if result["events_truncated"]:
-                result["next_since"] = listed_events[-1]["seq"]
+                result["next_since"] = listed_events[-1]["seq"] if listed_events else since or 0
         return result
 
     def resume(self, session_id: str, actor: str | None) -> Status:
         now = self.domain.clock()
         with self.domain.store.transaction() as tx:
             session = session_by_id(tx, session_id)
+            # Like initialize: one writer at a time decides which session of a name is the active one.
+            tx.lock_workspace(session["workspace_id"])
             if session["status"] != "active":
                 if tx.active_session(session["workspace_id"], session["name"]):
                     raise Conflict(

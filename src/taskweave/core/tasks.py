@@ -8,6 +8,7 @@ from typing import Any, TypedDict
 
 from taskweave.core import limits, specialists
 from taskweave.core.domain import Change, Domain, Write, session_by_id, task_in_session
+from taskweave.core.messages import tell_holder
 from taskweave.core.model import FINISHED, STATUSES
 from taskweave.core.rules import check_update_transition, holds_live_claim, parse_priority
 from taskweave.core.sessions import DETAILS, FULL
@@ -179,14 +180,16 @@ class Tasks:
                     current_version=task["version"],
                 )
             columns = _changed_columns(change, task, changes)
+            if not columns and changes.dependencies is None and changes.parent_task_id is None:
+                # Nothing differs from what is stored (a status it already has): no change, no event.
+                return task_view(task, change.tx.dependency_ids([task_id])[task_id], change.now)
             if changes.parent_task_id is not None:
                 change.tx.move_task(task_id, changes.parent_task_id)
             if changes.dependencies is not None:
                 change.tx.replace_dependencies(task_id, list(dict.fromkeys(changes.dependencies)))
-            if columns or changes.dependencies is not None or changes.parent_task_id is not None:
-                columns["updated_at"] = change.now
-                if not change.tx.update_task(task_id, columns, expected_version=expected_version):
-                    raise Conflict(f"Task {task_id} changed while being updated.", hint="Read it again and retry.")
+            columns["updated_at"] = change.now
+            if not change.tx.update_task(task_id, columns, expected_version=expected_version):
+                raise Conflict(f"Task {task_id} changed while being updated.", hint="Read it again and retry.")
             change.event("task.updated", task_id, fields=sorted(given))
             updated = change.task(task_id)
             return task_view(updated, change.tx.dependency_ids([task_id])[task_id], change.now)
@@ -277,6 +280,8 @@ class Tasks:
                 if holder:
                     change.tx.update_task(target["id"], {"claim_lost_by": holder})
                 change.event("task.cancelled", target["id"], reason=why, **({"claim_taken_from": holder} if holder else {}))
+                if holder:
+                    tell_holder(change, holder, target, f"cancelled ({why})" if why else "cancelled")
             open_children = 0 if cascade else sum(
                 n for s, n in change.tx.child_status_counts(task_id).items() if s not in FINISHED
             )

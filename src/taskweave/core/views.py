@@ -7,6 +7,7 @@ here, in one place, as JSON-ready typed dicts.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, NotRequired, TypedDict
 
@@ -19,6 +20,7 @@ class ClaimView(TypedDict):
     client_id: str
     expires_at: str | None
     live: bool
+    paths: NotRequired[list[str]]
 
 
 class TaskBrief(TypedDict):
@@ -92,6 +94,24 @@ class Summary(Progress):
     counts: dict[str, int]
 
 
+# A default answer costs every agent context on every turn: it stays within this many bytes of JSON.
+ANSWER_BYTES = 3_900
+BRIEF_TITLE_CHARS = 100
+
+
+def fit(answer: Mapping[str, object], lists: Mapping[str, list[Any]]) -> dict[str, int]:
+    """Shorten the longest of `lists` (parts of `answer`) until `answer` is within `ANSWER_BYTES`; how many
+    entries each list lost."""
+    cut: dict[str, int] = {}
+    while len(json.dumps(answer, separators=(",", ":"), ensure_ascii=False)) > ANSWER_BYTES:
+        name, longest = max(lists.items(), key=lambda item: len(item[1]))
+        if not longest:
+            break
+        longest.pop()
+        cut[name] = cut.get(name, 0) + 1
+    return cut
+
+
 def iso(timestamp: float | None) -> str | None:
     if timestamp is None:
         return None
@@ -103,7 +123,10 @@ def claim_view(task: TaskRow, now: float) -> ClaimView | None:
     if task["status"] != "in_progress" or holder is None:
         return None
     expires = task["claim_expires_at"]
-    return {"client_id": holder, "expires_at": iso(expires), "live": expires is not None and expires >= now}
+    view: ClaimView = {"client_id": holder, "expires_at": iso(expires), "live": expires is not None and expires >= now}
+    if task["claim_paths"]:
+        view["paths"] = json.loads(task["claim_paths"])
+    return view
 
 
 def _priority_name(priority: int) -> str:
@@ -111,9 +134,10 @@ def _priority_name(priority: int) -> str:
 
 
 def task_brief(task: TaskRow, now: float) -> TaskBrief:
+    title = task["title"]
     view: TaskBrief = {
         "task_id": task["id"],
-        "title": task["title"],
+        "title": title if len(title) <= BRIEF_TITLE_CHARS else title[: BRIEF_TITLE_CHARS - 3] + "...",
         "status": task["status"],
         "specialist": task["specialist"],
         "priority": _priority_name(task["priority"]),

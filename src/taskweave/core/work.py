@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TypedDict
+from typing import NotRequired, TypedDict
 
 from taskweave.core import limits, specialists, views
+from taskweave.core import paths as path_rules
 from taskweave.core.domain import Change, Domain, Write
+from taskweave.core.messages import tell_holder
 from taskweave.core.model import COMPLETION_STATUSES
 from taskweave.core.rules import (
     check_claim_holder,
@@ -23,18 +26,29 @@ from taskweave.core.tool_names import (
     GET_STATUS,
     PLAN_TASK,
     READ_ARTIFACT,
+    SEND_MESSAGE,
     SYNTHESIZE_RESULTS,
     UPDATE_TASK,
 )
-from taskweave.core.views import ArtifactRef, Summary, TaskBrief, TaskView, artifact_ref, iso, task_brief, task_view
+from taskweave.core.views import (
+    ArtifactRef,
+    Summary,
+    TaskBrief,
+    TaskView,
+    artifact_ref,
+    fit,
+    iso,
+    task_brief,
+    task_view,
+)
 from taskweave.errors import Conflict, InvalidInput
 from taskweave.store.records import ArtifactMeta, TaskRow
 from taskweave.store.transaction import RELEASED_CLAIM
 
 # A work order lists what the task builds on in brief; the rest is read through the task URIs.
 LISTED_DEPENDENCIES = 10
-LISTED_ARTIFACTS = 5
-SUMMARY_EXCERPT_CHARS = 400
+LISTED_ARTIFACTS = 3
+SUMMARY_EXCERPT_CHARS = 300
 
 
 @dataclass(frozen=True)
@@ -79,6 +93,7 @@ class WorkOrder(TypedDict):
     parent: ParentBrief | None
     claim: ClaimBrief
     next_step: str
+    cut: NotRequired[dict[str, int]]
 
 
 class ParentProgress(Summary):
@@ -113,15 +128,21 @@ class Work:
         *,
         lease_seconds: int | None = None,
         specialist: str | None = None,
+        paths: Sequence[str] = (),
         idempotency_key: str | None = None,
     ) -> WorkOrder:
         """Claim the task (without `task_id`: the best ready one, of `specialist` if given) for this
         client and hand over everything needed to do it. Taking the next task this way never races
-        another agent: the session's writers take turns."""
+        another agent: the session's writers take turns. `paths` (globs) are reserved with the claim:
+        a claim whose paths overlap another live claim's is refused."""
+        reserved = path_rules.checked(paths)
         lease = self.domain.settings.lease_seconds
         if lease_seconds is not None:
             lease = limits.between("lease_seconds", lease_seconds, limits.LEASE_MIN_SECONDS, limits.LEASE_MAX_SECONDS)
-        arguments = {"task_id": task_id, "specialist": specialist, "lease_seconds": lease, "client_id": client_id}
+        arguments = {
+            "task_id": task_id, "specialist": specialist, "lease_seconds": lease, "client_id": client_id,
+            "paths": reserved or None,
+        }
         request = Write(session_id, client_id, "execute_task", arguments, idempotency_key)
 
         def execute(change: Change) -> WorkOrder:
@@ -131,17 +152,22 @@ class Work:
             check_not_parent(task)
             dependencies = change.tx.dependencies(chosen)
             check_dependencies_done(chosen, dependencies)
+            if reserved:
+                _check_paths_free(change, chosen, client_id, reserved)
             holder = task["claimed_by"]
             if holder and holder != client_id:
                 change.tx.append_event(change.session_id, "claim.expired", holder, change.now, chosen, client_id=holder)
-            if not change.tx.claim_task(chosen, client_id, change.now, lease):
+            if not change.tx.claim_task(chosen, client_id, change.now, lease, reserved):
                 raise Conflict(f"Task {chosen} was claimed by another client just now.", hint="Pick another task.")
             change.tx.touch_client(client_id, change.session_id, change.now)
-            change.event("task.claimed", chosen, lease_seconds=lease)
+            change.event("task.claimed", chosen, lease_seconds=lease, **({"paths": reserved} if reserved else {}))
             claimed = change.task(chosen)
             dep_artifacts = change.tx.artifacts_of([d["id"] for d in dependencies])
             parent = change.tx.task(claimed["parent_id"]) if claimed["parent_id"] else None
-            return _work_order(change, claimed, dependencies, dep_artifacts, parent, client_id, change.now + lease)
+            order = _work_order(change, claimed, dependencies, dep_artifacts, parent, client_id, change.now + lease)
+            if cut := fit(order, {"dependencies": order["dependencies"]}):
+                order["cut"] = cut
+            return order
 
         return self.domain.write(request, execute)
 
@@ -164,6 +190,13 @@ class Work:
         detailed = limits.text("detailed_work", detailed_work, limits.ARTIFACT_CONTENT)
         limits.count("artifacts", artifacts, limits.ARTIFACTS)
         files = [_checked_artifact(index, item) for index, item in enumerate(artifacts)]
+        total = len(detailed or "") + sum(len(content) for _, _, content in files)
+        if total > limits.CALL_CONTENT:
+            raise InvalidInput(
+                f"'detailed_work' and 'artifacts' hold {total:,} characters together; the limit is "
+                f"{limits.CALL_CONTENT:,}.",
+                hint="Keep the result shorter: put large files in the repository and name their paths in the summary.",
+            )
         arguments = {
             "task_id": task_id,
             "summary": text,
@@ -249,9 +282,31 @@ class Work:
                 task_id, {"status": "pending", **RELEASED_CLAIM, "claim_lost_by": holder, "updated_at": change.now}
             )
             change.event("claim.released", task_id, client_id=holder, stale=stale)
+            if holder != change.actor:
+                tell_holder(change, holder, task, "released")
             return {"task_id": task_id, "status": "pending", "released_from": holder, "stale": stale}
 
         return self.domain.write(request, release)
+
+
+def _check_paths_free(change: Change, task_id: str, client_id: str, reserved: list[str]) -> None:
+    """Refuse paths that overlap another live claim's, naming its holder and every overlapping pair."""
+    for other in change.tx.reserved_paths(change.session_id, change.now):
+        if other["claimed_by"] == client_id or other["id"] == task_id:
+            continue
+        pairs = path_rules.conflicts(reserved, json.loads(other["claim_paths"] or "[]"))
+        if pairs:
+            shown = "; ".join(f"{mine} overlaps {theirs}" for mine, theirs in pairs[:5])
+            raise Conflict(
+                f"Those paths are reserved by client {other['claimed_by']} for task {other['id']} "
+                f"({other['title']!r}): {shown}.",
+                hint="Reserve other paths, wait for that claim to end, or ask its holder with "
+                f"{SEND_MESSAGE}. Globs are compared conservatively: two patterns overlap when any path could "
+                "match both, or lie under the other.",
+                claimed_by=other["claimed_by"],
+                task_id=other["id"],
+                overlapping=[list(pair) for pair in pairs],
+            )
 
 
 def _next_ready(change: Change, specialist: str | None) -> str:

@@ -1,10 +1,13 @@
 """How the server calls the domain: on its event loop, or on a worker thread.
 
-A stdio process serves one client, and a store whose transactions queue on
-one connection serves one call at a time: either way a domain call runs on
-the event loop itself, as a worker-thread hop would cost more than the call.
-Only a daemon on a pooled store gains from threads, which let one client's
-slow round trip leave the others running.
+A stdio process serves one client: a domain call runs on the event loop itself,
+as a worker-thread hop would cost more than the call. A daemon serves many: on
+a store whose transactions queue on one connection (SQLite) a call still runs
+on the loop, but must not wait there for another process's lock, since the
+daemon would stop answering everyone; such a call is run again on a worker
+thread, where it waits its turn (bounded). On a pooled store (PostgreSQL) every
+call runs on a worker thread, which lets one client's slow round trip leave the
+others running.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from typing import Protocol, TypeVar, TypeVarTuple, Unpack
 import anyio.to_thread
 
 from taskweave.store import Store
+from taskweave.store.waiting import WouldBlock, no_waiting
 
 T = TypeVar("T")
 Ts = TypeVarTuple("Ts")
@@ -32,5 +36,17 @@ async def run_in_thread(function: Callable[[Unpack[Ts]], T], /, *args: Unpack[Ts
     return await anyio.to_thread.run_sync(function, *args)
 
 
+async def run_inline_unless_waiting(function: Callable[[Unpack[Ts]], T], /, *args: Unpack[Ts]) -> T:
+    """Inline, unless a lock is taken: the store raises `WouldBlock` before doing anything, and the call
+    goes to a worker thread."""
+    try:
+        with no_waiting():
+            return function(*args)
+    except WouldBlock:
+        return await anyio.to_thread.run_sync(function, *args)
+
+
 def runner_for(store: Store, *, serves_many: bool) -> RunDomain:
-    return run_in_thread if serves_many and store.concurrent_transactions else run_inline
+    if not serves_many:
+        return run_inline
+    return run_in_thread if store.concurrent_transactions else run_inline_unless_waiting

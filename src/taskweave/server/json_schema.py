@@ -10,6 +10,7 @@ having to say `additionalProperties: false`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -73,6 +74,8 @@ def check(value: Any, schema: Mapping[str, Any], path: str = "") -> None:
     expected_type = schema.get("type")
     if expected_type and not _is_type(value, expected_type):
         raise InvalidInput(f"'{where}' must be {_article(expected_type)}, not {_json_type(value)}.", hint=_fix_hint(path))
+    if expected_type == "string":
+        _check_text(value, where)
     if "enum" in schema and value not in schema["enum"]:
         raise InvalidInput(
             f"'{where}' is {shown(value)}.", hint=f"Use one of: {', '.join(str(option) for option in schema['enum'])}."
@@ -94,6 +97,20 @@ def check(value: Any, schema: Mapping[str, Any], path: str = "") -> None:
     elif expected_type == "array":
         for index, item in enumerate(value):
             check(item, schema.get("items", {}), f"{where}[{index}]")
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _check_text(value: str, where: str) -> None:
+    """One rule for text on every store: no NUL characters and no unpaired surrogates (neither is text)."""
+    if "\x00" in value:
+        raise InvalidInput(f"'{where}' contains a NUL character.", hint="Remove it: text cannot hold NUL characters.")
+    if _SURROGATE.search(value):
+        raise InvalidInput(
+            f"'{where}' contains an unpaired surrogate (a half of a UTF-16 pair).",
+            hint="Send valid Unicode text.",
+        )
 
 
 def _is_type(value: Any, json_type: str) -> bool:

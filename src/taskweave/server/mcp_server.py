@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any, Literal
 
@@ -184,7 +184,20 @@ class TaskweaveServer:
         except Exception:
             log.exception("tool %s failed", params.name)
             return internal_tool_error(params.name)
-        return tool_result(result)
+        return tool_result(await self._with_messages(call, result))
+
+    async def _with_messages(self, call: Anyone, result: Mapping[str, Any]) -> Mapping[str, Any]:
+        """The answer, with the caller's unread messages under `messages` (many clients drop notifications)."""
+        recipient = call.recipient()
+        if recipient is None:
+            return result
+        session_id, client_id = recipient
+        try:
+            unread = await self.run_domain(self.orchestrator.messages.take, session_id, client_id)
+        except TaskweaveError as error:
+            log.info("messages for %s not taken: %s", client_id, error.message)
+            return result
+        return {**result, "messages": unread} if unread else result
 
     async def _caller(self, ctx: Ctx, tool: Tool[Any], args: Arguments) -> Anyone:
         """Resolve as much of the caller as the tool's scope needs: its session, its client."""

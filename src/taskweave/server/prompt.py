@@ -14,9 +14,10 @@ for your specialist role) and returns the specialist's instructions and the summ
 on. Work only on tasks you have claimed.
 4. Complete: orchestrator_complete_task with a short summary; put long output in detailed_work so it is \
 kept as an artifact instead of filling the conversation. Use status "failed" or "blocked" honestly.
-5. Synthesize: when a parent's subtasks are finished, orchestrator_synthesize_results combines them into one \
-report.
+5. Synthesize: a parent task is a container, never work of its own. When its subtasks are finished, \
+orchestrator_synthesize_results combines them into one report and completes the parent.
 
 Check orchestrator_get_status whenever you come back; use expected_version when you update a task another \
-agent may be editing, and an idempotency_key when you retry a call that may already have been applied.
+agent may be editing, and an idempotency_key when you retry a call that may already have been applied. Read \
+long results (detailed work, reports, whole tasks) with orchestrator_read_artifact.
 """

@@ -42,10 +42,22 @@ class Anyone:
         """Ask the server to bind this connection to a session (and client) after the call."""
         self.bindings.append((session_id, client_id))
 
+    def recipient(self) -> tuple[str, str] | None:
+        """The session and client the caller's unread messages come from, once the call is done."""
+        if not self.bindings:
+            return None
+        session_id, client_id = self.bindings[-1]
+        return (session_id, client_id) if client_id else None
+
 
 @dataclass(frozen=True, kw_only=True)
 class InSession(Anyone):
     session_id: str
+
+    def recipient(self) -> tuple[str, str] | None:
+        if self.bindings or self.client_id is None:
+            return super().recipient()
+        return self.session_id, self.client_id
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -123,6 +135,7 @@ def _execute(call: AsClient, args: Arguments) -> Mapping[str, Any]:
         args.optional_text("task_id"),
         lease_seconds=args.integer("lease_seconds"),
         specialist=args.optional_text("specialist"),
+        paths=args.texts("paths") or [],
         idempotency_key=args.optional_text("idempotency_key"),
     )
 
@@ -216,6 +229,17 @@ def _end(call: InSession, args: Arguments) -> Mapping[str, Any]:
 
 def _detect(call: Anyone, args: Arguments) -> Mapping[str, Any]:
     return call.detect(args.optional_text("working_directory")).to_dict()
+
+
+def _send_message(call: Attributed, args: Arguments) -> Mapping[str, Any]:
+    return call.orchestrator.messages.send(
+        call.session_id,
+        call.client_id,
+        args.text("to"),
+        args.text("text"),
+        task_id=args.optional_text("task_id"),
+        idempotency_key=args.optional_text("idempotency_key"),
+    )
 
 
 def _read_artifact(call: Anyone, args: Arguments) -> Mapping[str, Any]:
@@ -312,6 +336,7 @@ TOOLS: tuple[Tool[Any], ...] = (
                 task_id=string(),
                 specialist=string("Without task_id: only tasks for this role."),
                 lease_seconds=integer("Claim lease, renewed by your activity."),
+                paths=array(string(), "Globs to reserve, relative to the workspace root."),
                 idempotency_key=_KEY,
             )
         ),
@@ -422,6 +447,13 @@ TOOLS: tuple[Tool[Any], ...] = (
         Anyone,
         _detect,
         read_only=True,
+    ),
+    Tool(
+        names.SEND_MESSAGE,
+        "Message a client_id, a specialist or all; it arrives under messages in their next tool result.",
+        obj(_session_props(to=string(), text=string(), task_id=string(), idempotency_key=_KEY), ("to", "text")),
+        Attributed,
+        _send_message,
     ),
     Tool(
         names.READ_ARTIFACT,

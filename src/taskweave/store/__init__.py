@@ -25,13 +25,16 @@ def store_location(location: str | None = None) -> str:
     return str(default_path())
 
 
-def open_store(location: str | None = None) -> Store:
-    """A `postgresql://` (or `postgres://`) URL opens PostgreSQL; anything else is a SQLite file path."""
+def open_store(location: str | None = None, *, read_only: bool = False) -> Store:
+    """A `postgresql://` (or `postgres://`) URL opens PostgreSQL; anything else is a SQLite file path.
+
+    `read_only`: for commands that only read, which never create, migrate or change the store.
+    """
     resolved = store_location(location)
     if resolved.startswith(POSTGRES_SCHEMES):
         from taskweave.store.postgres import open_postgres
 
-        return open_postgres(resolved)
+        return open_postgres(resolved, read_only=read_only)
     if re.match(r"^[A-Za-z][A-Za-z0-9+.-]+:/", resolved):
         raise StoreError(
             f"The store location {re.sub(r'//[^@/]*@', '//', resolved)!r} looks like a URL, but not a postgresql:// one.",
@@ -39,4 +42,4 @@ def open_store(location: str | None = None) -> Store:
         )
     from taskweave.store.sqlite import open_sqlite
 
-    return open_sqlite(resolved)
+    return open_sqlite(resolved, read_only=read_only)

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, TypedDict
 
 from taskweave.errors import StoreError
+from taskweave.store.schema import SCHEMA_VERSION
 from taskweave.store.transaction import Transaction
 
 if TYPE_CHECKING:
@@ -41,10 +42,19 @@ class RestoreReport(TypedDict):
     previous_content_saved_to: str
 
 
+def newer_schema(location: str, version: int) -> StoreError:
+    return StoreError(
+        f"The store {location} has schema version {version}, newer than this taskweave understands ({SCHEMA_VERSION}).",
+        hint="Upgrade taskweave (pip install -U taskweave), or use another store.",
+    )
+
+
 class Store(ABC):
     """A place where every workspace, session, client, task, artifact and event lives."""
 
     url: str
+    #: The schema version of what is stored: this taskweave's, unless the store was opened read-only.
+    schema_version: int
     #: Whether transactions can run side by side (a pool of connections). When they cannot,
     #: they queue on one connection anyway, and a server calls the domain from its event loop:
     #: a worker thread would add a hand-off and contention for the interpreter lock, no concurrency.
@@ -77,6 +87,10 @@ class Store(ABC):
             f"taskweave cannot restore a {self.describe()['kind']} store itself.",
             hint="Use the database's own restore tools.",
         )
+
+    def now(self) -> float:
+        """The time by which this store's leases and expiries are measured (seconds since the epoch)."""
+        return time.time()
 
     def snapshot_policy(self, environ: Mapping[str, str] = os.environ) -> SnapshotPolicy | None:
         """The automatic snapshots a running server takes of this store; None when it has its own backup tools."""

@@ -33,8 +33,9 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from taskweave.errors import StoreError
-from taskweave.store.base import BackupReport, RestoreReport, Store, StoreDescription
+from taskweave.errors import Conflict, StoreBusy, StoreError, TaskweaveError
+from taskweave.store import waiting
+from taskweave.store.base import BackupReport, RestoreReport, Store, StoreDescription, newer_schema
 from taskweave.store.schema import MIGRATIONS, SCHEMA_VERSION
 from taskweave.store.transaction import Transaction
 
@@ -50,6 +51,9 @@ POOL_TIMEOUT_SECONDS = 10.0
 # afresh on the next request: it bounds how long taskweave stays down after PostgreSQL is back.
 RECONNECT_SECONDS = 5.0
 URL_FORM = "postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE"
+IDLE_IN_TRANSACTION_SECONDS = 60
+# How often the offset between this machine's clock and the database's is measured again.
+CLOCK_CHECK_SECONDS = 60.0
 
 _SQL_TOKEN = re.compile(r"'(?:[^']|'')*'|\?|%")
 
@@ -102,6 +106,15 @@ def parse_url(url: str) -> Location:
         options["connect_timeout"] = CONNECT_TIMEOUT_SECONDS
     if "application_name" not in info:
         options["application_name"] = "taskweave"
+    # No lock is waited for longer than a call may wait, and a client stopped inside a transaction
+    # (its locks held) is ended by the server, so the others are never blocked for good.
+    options["options"] = " ".join(
+        part for part in (
+            str(info.get("options") or ""),
+            f"-c lock_timeout={int(waiting.LOCK_WAIT_SECONDS * 1000)}",
+            f"-c idle_in_transaction_session_timeout={int(IDLE_IN_TRANSACTION_SECONDS * 1000)}",
+        ) if part
+    )
     return Location(
         url=url,
         safe_url=safe_url,
@@ -137,12 +150,23 @@ def connection_error(error: psycopg.OperationalError, where: Location) -> StoreE
     )
 
 
-def statement_error(error: psycopg.Error, where: Location) -> StoreError:
+def statement_error(error: psycopg.Error, where: Location) -> TaskweaveError:
     """Why a transaction failed; in every case it was rolled back."""
     if isinstance(error, (errors.SerializationFailure, errors.DeadlockDetected)):
         return StoreError(
             "A concurrent change to the same data got in the way; nothing was changed.",
             hint="Retry the call.",
+        )
+    if isinstance(error, errors.LockNotAvailable):
+        return StoreBusy(
+            f"PostgreSQL at {where.server} kept the data locked by another client for {waiting.LOCK_WAIT_SECONDS:g} "
+            "seconds; nothing was changed.",
+            hint="Retry; if it persists, look for a stopped or hung taskweave process using the database.",
+        )
+    if isinstance(error, errors.UniqueViolation) and error.diag.constraint_name == "sessions_active_name":
+        return Conflict(
+            "Another client made a session of that name active at the same moment; nothing was changed.",
+            hint="Call again: you attach to that session.",
         )
     if isinstance(error, errors.UniqueViolation):
         return StoreError(
@@ -189,11 +213,34 @@ class PostgresTransaction(Transaction):
 class PostgresStore(Store):
     concurrent_transactions = True
 
-    def __init__(self, url: str, *, pool_timeout: float = POOL_TIMEOUT_SECONDS) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        pool_timeout: float = POOL_TIMEOUT_SECONDS,
+        read_only: bool = False,
+        local_clock: Callable[[], float] = time.time,
+    ) -> None:
         self.location = parse_url(url)
         self.url = self.location.safe_url
+        self.read_only = read_only
+        self._local_clock = local_clock
         with self._connect() as connection:
-            self._migrate(connection)
+            if read_only:
+                self.schema_version = self._read_schema_version(connection)
+                if self.schema_version == 0:
+                    raise StoreError(
+                        f"There is no taskweave store in the database {self.location.database} on "
+                        f"{self.location.server} yet.",
+                        hint="A server creates it when it starts (taskweave serve --store URL).",
+                    )
+                if self.schema_version > SCHEMA_VERSION:
+                    raise newer_schema(self.url, self.schema_version)
+            else:
+                self._migrate(connection)
+                self.schema_version = SCHEMA_VERSION
+            self._clock_offset = self._measure_clock(connection)
+        self._clock_checked = time.monotonic()
         self._pool: ConnectionPool[psycopg.Connection[dict[str, Any]]] = ConnectionPool(
             url,
             min_size=POOL_MIN_SIZE,
@@ -233,11 +280,7 @@ class PostgresStore(Store):
                 tx = PostgresTransaction(connection)
                 version = self._schema_version(tx)
                 if version > SCHEMA_VERSION:
-                    raise StoreError(
-                        f"The store {self.url} has schema version {version}, newer than this taskweave "
-                        f"understands ({SCHEMA_VERSION}).",
-                        hint="Upgrade taskweave (pip install -U taskweave), or use another store.",
-                    )
+                    raise newer_schema(self.url, version)
                 # DDL is transactional here: a migration that fails leaves the store as it was.
                 for step in range(version, SCHEMA_VERSION):
                     for statement in MIGRATIONS[step]:
@@ -245,6 +288,12 @@ class PostgresStore(Store):
                 if version < SCHEMA_VERSION:
                     tx.set_meta("schema_version", str(SCHEMA_VERSION))
                     log.info("store %s migrated from schema version %d to %d", self.url, version, SCHEMA_VERSION)
+        except psycopg.Error as error:
+            raise statement_error(error, self.location) from error
+
+    def _read_schema_version(self, connection: psycopg.Connection[dict[str, Any]]) -> int:
+        try:
+            return self._schema_version(PostgresTransaction(connection))
         except psycopg.Error as error:
             raise statement_error(error, self.location) from error
 
@@ -271,10 +320,33 @@ class PostgresStore(Store):
             )
         return int(version)
 
+    # -- time -------------------------------------------------------------
+
+    def now(self) -> float:
+        """The database's clock: every instance computes leases and expiries by the same time."""
+        if time.monotonic() - self._clock_checked > CLOCK_CHECK_SECONDS:
+            self._clock_checked = time.monotonic()
+            try:
+                with self._pool.connection() as connection:
+                    self._clock_offset = self._measure_clock(connection)
+            except (psycopg.Error, PoolTimeout) as error:
+                log.info("could not measure the database's clock again (%s); keeping the last offset", error)
+        return self._local_clock() + self._clock_offset
+
+    def _measure_clock(self, connection: psycopg.Connection[dict[str, Any]]) -> float:
+        """How far the database's clock is ahead of this machine's, taken halfway through one round trip."""
+        sent = self._local_clock()
+        row = connection.execute("SELECT EXTRACT(EPOCH FROM clock_timestamp())::float8 AS now").fetchone()
+        received = self._local_clock()
+        assert row is not None
+        return float(row["now"]) - (sent + received) / 2
+
     # -- transactions -----------------------------------------------------
 
     @contextmanager
     def transaction(self, *, write: bool = True) -> Iterator[Transaction]:
+        if write and self.read_only:
+            raise StoreError(f"The store {self.url} was opened to be read, not written.", hint="This is a bug.")
         begin = "BEGIN ISOLATION LEVEL READ COMMITTED" if write else "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
         try:
             with self._pool.connection() as connection:
@@ -306,10 +378,12 @@ class PostgresStore(Store):
         self._pool.close()
 
     def describe(self) -> StoreDescription:
-        return {"kind": "postgresql", "location": self.url, "schema_version": SCHEMA_VERSION}
+        return {"kind": "postgresql", "location": self.url, "schema_version": self.schema_version}
 
     def check(self) -> list[str]:
         """Schema version and the logical invariants; PostgreSQL itself enforces integrity and foreign keys."""
+        if self.schema_version < SCHEMA_VERSION:
+            return []  # an older store is checked as it is; its upgrade comes with the next server
         with self.transaction(write=False) as tx:
             problems: list[str] = []
             version = tx.meta("schema_version")
@@ -371,5 +445,5 @@ class _Listener:
             self._drop()
 
 
-def open_postgres(url: str) -> PostgresStore:
-    return PostgresStore(url)
+def open_postgres(url: str, *, read_only: bool = False) -> PostgresStore:
+    return PostgresStore(url, read_only=read_only)

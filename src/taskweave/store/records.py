@@ -45,6 +45,7 @@ class SessionRow(TypedDict):
     parents_failed: int
     parents_cancelled: int
     message_seq: int
+    specialist_messages_waiting: int
 
 
 class ListedSession(SessionRow):
@@ -155,6 +156,12 @@ class MessageRow(TypedDict):
     created_at: float
     delivered_to: str | None
     delivered_at: float | None
+
+
+class MessageCursor(TypedDict):
+    latest: int
+    seen: int
+    waiting: int
 
 
 class StoredResponse(TypedDict):

@@ -171,6 +171,7 @@ MIGRATIONS: list[list[str]] = [
             for status in _STATUSES
         ),
         "ALTER TABLE sessions ADD COLUMN message_seq BIGINT NOT NULL DEFAULT 0",
+        "ALTER TABLE sessions ADD COLUMN specialist_messages_waiting BIGINT NOT NULL DEFAULT 0",
         "ALTER TABLE clients ADD COLUMN message_seq BIGINT NOT NULL DEFAULT 0",
         "ALTER TABLE clients ADD COLUMN principal TEXT",
         """CREATE TABLE messages (
@@ -206,3 +207,10 @@ TABLES = (
     "store_meta", "workspaces", "sessions", "clients", "tasks", "task_dependencies", "artifacts", "events",
     "idempotency_keys", "messages",
 )
+# The schema version that added a table (the others were in the first).
+TABLE_SINCE = {"messages": 3}
+
+
+def tables_at(version: int) -> tuple[str, ...]:
+    """The tables a store of schema `version` holds."""
+    return tuple(table for table in TABLES if TABLE_SINCE.get(table, 1) <= version)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import shutil
 import sqlite3
 import threading
 import time
@@ -27,17 +28,22 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from taskweave.errors import StoreError
-from taskweave.store.base import BackupReport, RestoreReport, Store, StoreDescription
+from taskweave.errors import StoreBusy, StoreError
+from taskweave.store import waiting
+from taskweave.store.base import BackupReport, RestoreReport, Store, StoreDescription, newer_schema
 from taskweave.store.schema import MIGRATIONS, SCHEMA_VERSION
 from taskweave.store.transaction import Transaction
+from taskweave.store.waiting import FileTurn, take
 
 if TYPE_CHECKING:
     from taskweave.store.snapshots import SnapshotPolicy
 
 log = logging.getLogger(__name__)
 
-BUSY_TIMEOUT_MS = 30_000
+BUSY_TIMEOUT_MS = int(waiting.LOCK_WAIT_SECONDS * 1000)
+# The files beside a store that belong to it: SQLite's log and index, and taskweave's lock files.
+COMPANION_SUFFIXES = ("-wal", "-shm", "-journal", ".writers", ".users")
+LOW_DISK_BYTES = 4 * 1024 * 1024
 APPLICATION_ID = 0x74776576  # "twev": marks the file as a taskweave store
 SQLITE_HEADER = b"SQLite format 3\x00"
 WAL_HEADER_BYTES = 32
@@ -55,10 +61,22 @@ def store_error(path: Path, error: sqlite3.Error, *, changed_nothing: bool = Tru
     nothing = "Nothing was changed. " if changed_nothing else ""
     # The primary result code is the low byte of an extended one (SQLITE_IOERR_WRITE, SQLITE_READONLY_DBMOVED...).
     code = getattr(error, "sqlite_errorcode", -1) & 0xFF
-    if code in (sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR):
+    if code == sqlite3.SQLITE_FULL or (code == sqlite3.SQLITE_IOERR and _disk_nearly_full(path)):
         return StoreError(
             f"The store {path} cannot be written: the disk is full ({text}).",
             hint=f"{nothing}Free some space on that disk; taskweave writes again as soon as there is room.",
+        )
+    if getattr(error, "sqlite_errorcode", -1) == sqlite3.SQLITE_IOERR_WRITE:
+        return StoreError(
+            f"The store {path} cannot be written: the operating system refused the write ({text}), as it does "
+            "when the disk is full or the file has reached a size limit.",
+            hint=f"{nothing}Free some space, or lift the limit; taskweave writes again as soon as it can.",
+        )
+    if code in (sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN):
+        return StoreError(
+            f"The store {path} cannot be read or written: the operating system reported an I/O error ({text}).",
+            hint=f"{nothing}Check that the file and its -wal and -shm files are still there and readable, that "
+            "the disk is healthy, and run `taskweave check`.",
         )
     if code == sqlite3.SQLITE_READONLY:
         return StoreError(
@@ -71,14 +89,42 @@ def store_error(path: Path, error: sqlite3.Error, *, changed_nothing: bool = Tru
             hint=f"{nothing}Run `taskweave check` to see the damage. {RESTORE_HINT}",
         )
     if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
-        return StoreError(
-            f"The store {path} stayed locked by another process for {BUSY_TIMEOUT_MS // 1000} seconds ({text}).",
-            hint=f"{nothing}Retry; if it persists, look for a hung process holding the store.",
-        )
+        return busy(path, changed_nothing=changed_nothing)
     return StoreError(
         f"The store {path} failed: {text}.",
         hint=f"{nothing}Check the file's permissions and free disk space, then run `taskweave check`.",
     )
+
+
+def busy(path: Path, *, changed_nothing: bool = True) -> StoreBusy:
+    nothing = "Nothing was changed. " if changed_nothing else ""
+    return StoreBusy(
+        f"The store {path} stayed locked by another process for {waiting.LOCK_WAIT_SECONDS:g} seconds.",
+        hint=f"{nothing}Retry; if it persists, look for a stopped or hung process using the store "
+        f"(`fuser {path}.writers` lists the processes that have it open).",
+    )
+
+
+def _disk_nearly_full(path: Path) -> bool:
+    try:
+        return shutil.disk_usage(path.parent).free < LOW_DISK_BYTES
+    except OSError:
+        return False
+
+
+def companions(path: Path) -> list[Path]:
+    return [path.with_name(path.name + suffix) for suffix in COMPANION_SUFFIXES]
+
+
+def refuse_companion(path: Path, role: str) -> None:
+    """Refuse a path that is one of a store's companion files (overwriting a live log loses the store)."""
+    for suffix in COMPANION_SUFFIXES:
+        if path.name.endswith(suffix) and path.with_name(path.name[: -len(suffix)]).exists():
+            store = path.with_name(path.name[: -len(suffix)])
+            raise StoreError(
+                f"{path} is the {suffix} file of the store {store}, not a file of its own: it cannot be {role}.",
+                hint="Give another file path; the store's files are only ever written by the store itself.",
+            )
 
 
 class SQLiteTransaction(Transaction):
@@ -96,19 +142,93 @@ class SQLiteTransaction(Transaction):
 
 
 class SQLiteStore(Store):
-    def __init__(self, path: Path, *, sync: str = "normal") -> None:
+    """One store file, opened by this process.
+
+    Opened `read_only`, it must exist, is never migrated, and takes no writer's turn:
+    commands that only read never create or change what they read. A store whose file
+    is deleted or replaced under it (its identity changes) refuses every call from then
+    on: whatever it wrote would be lost.
+    """
+
+    def __init__(self, path: Path, *, sync: str = "normal", read_only: bool = False) -> None:
         if sync not in SYNC_MODES:
             raise StoreError(f"Unknown durability setting {sync!r}.", hint="Set TASKWEAVE_SYNC to normal or full.")
         self.path = path
         self.url = str(path)
         self.sync = sync
+        self.read_only = read_only
         self._lock = threading.Lock()
+        refuse_companion(path, "a store")
+        if read_only:
+            self._require_file()
+        else:
+            self._refuse_orphaned_log()
         self._refuse_untrusted_file()
         self._connection = self._connect()
-        self._writers = self._lock_file(".writers")
-        self._migrate()
+        self._identity = self._file_identity()
+        self._writers = None if read_only else FileTurn(self._lock_file(".writers"))
+        try:
+            self.schema_version = self._schema_version()
+        except sqlite3.Error as error:
+            self.close()
+            raise self._unreadable(error) if read_only else store_error(path, error) from error
+        if self.schema_version > SCHEMA_VERSION:
+            raise newer_schema(self.url, self.schema_version)
+        if not read_only:
+            self._migrate()
 
     # -- opening ------------------------------------------------------------
+
+    def _require_file(self) -> None:
+        if not self.path.is_file():
+            raise StoreError(
+                f"There is no store at {self.path}.",
+                hint="Give the path of an existing store (--store / TASKWEAVE_STORE); a server creates one when it starts.",
+            )
+        if self.path.stat().st_size == 0:
+            raise StoreError(f"{self.path} is an empty file, not a taskweave store.", hint="Give the path of a store.")
+
+    def _refuse_orphaned_log(self) -> None:
+        """Never start a new, empty store where a store's file went missing but its log is still there."""
+        if self.path.exists():
+            return
+        left = [companion for companion in companions(self.path)[:2] if companion.exists()]
+        if left:
+            raise StoreError(
+                f"The store file {self.path} is missing, but {left[0].name} beside it is still there: the store "
+                "was deleted or moved while in use. taskweave did not start an empty store over it.",
+                hint=f"{RESTORE_HINT} To start afresh on purpose, move {', '.join(p.name for p in left)} away first.",
+            )
+
+    def _unreadable(self, error: sqlite3.Error) -> StoreError:
+        code = getattr(error, "sqlite_errorcode", -1) & 0xFF
+        if code in (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN):
+            return StoreError(
+                f"The store {self.path} cannot be read: to read it while others may write, SQLite needs to create "
+                f"{self.path.name}-shm beside it, and {self.path.parent} is not writable for this user.",
+                hint="Make that directory writable for this user, or check a copy of the store made elsewhere.",
+            )
+        return store_error(self.path, error)
+
+    def _file_identity(self) -> tuple[int, int]:
+        status = self.path.stat()
+        return status.st_dev, status.st_ino
+
+    def _check_identity(self) -> None:
+        """Refuse to go on when the store's file was deleted or replaced while this process had it open."""
+        try:
+            current = self._file_identity()
+        except FileNotFoundError:
+            what = "deleted"
+        else:
+            if current == self._identity:
+                return
+            what = "replaced by another file"
+        raise StoreError(
+            f"The store file {self.path} was {what} while this server was using it; nothing was changed, and "
+            "this server stops answering so that nothing more is written where it would be lost.",
+            hint=f"Stop the servers using it (close their client windows). {RESTORE_HINT}",
+        )
 
     def _refuse_untrusted_file(self) -> None:
         """Refuse a file that is not, or no longer, a whole SQLite database, before SQLite touches it."""
@@ -153,6 +273,14 @@ class SQLiteStore(Store):
 
     def _connect(self) -> sqlite3.Connection:
         try:
+            if self.read_only:
+                connection = sqlite3.connect(
+                    f"{self.path.as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000,
+                    isolation_level=None, check_same_thread=False,
+                )
+                connection.row_factory = _dict_row
+                connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+                return connection
             self.path.parent.mkdir(parents=True, exist_ok=True)
             connection = sqlite3.connect(
                 self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
@@ -183,6 +311,7 @@ class SQLiteStore(Store):
                     # Other processes' writers wait on the file lock while the store is copied and migrated.
                     with self._writer_turn(True):
                         self._migrate_locked()
+                    self.schema_version = self._schema_version()
             except sqlite3.Error as error:
                 raise store_error(self.path, error) from error
 
@@ -194,11 +323,7 @@ class SQLiteStore(Store):
         if version == SCHEMA_VERSION:
             return
         if version > SCHEMA_VERSION:
-            raise StoreError(
-                f"The store {self.path} has schema version {version}, newer than this taskweave "
-                f"understands ({SCHEMA_VERSION}).",
-                hint="Upgrade taskweave (pip install -U taskweave), or use another store.",
-            )
+            raise newer_schema(self.url, version)
         if version > 0:
             # Before the write transaction: SQLite cannot copy a database its own connection is writing.
             self._backup_before_migration(version)
@@ -240,43 +365,55 @@ class SQLiteStore(Store):
 
     @contextmanager
     def transaction(self, *, write: bool = True) -> Iterator[Transaction]:
-        with self._lock, self._writer_turn(write):
-            connection = self._connection
-            try:
-                connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-            except sqlite3.Error as error:
-                raise store_error(self.path, error) from error
-            try:
-                yield SQLiteTransaction(connection)
-                connection.execute("COMMIT")
-            except BaseException as error:
-                if connection.in_transaction:
-                    connection.execute("ROLLBACK")
-                if isinstance(error, sqlite3.Error):
+        if write and self.read_only:
+            raise StoreError(f"The store {self.path} was opened to be read, not written.", hint="This is a bug.")
+        if not take(self._lock):
+            raise busy(self.path)
+        try:
+            with self._writer_turn(write):
+                self._check_identity()
+                connection = self._connection
+                try:
+                    connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+                except sqlite3.Error as error:
                     raise store_error(self.path, error) from error
-                raise
+                try:
+                    yield SQLiteTransaction(connection)
+                    if write:
+                        self._check_identity()
+                    connection.execute("COMMIT")
+                except BaseException as error:
+                    if connection.in_transaction:
+                        connection.execute("ROLLBACK")
+                    if isinstance(error, sqlite3.Error):
+                        raise store_error(self.path, error) from error
+                    raise
+        finally:
+            self._lock.release()
 
     @contextmanager
     def _writer_turn(self, write: bool) -> Iterator[None]:
         """Queue writers on a file lock before SQLite's own: a waiting writer sleeps until the lock
         is released instead of polling SQLite's busy handler, which under many writers leaves
-        the store idle between polls."""
-        if not write:
+        the store idle between polls. The wait is bounded (`taskweave.store.waiting`)."""
+        if not write or self._writers is None:
             yield
             return
-        fcntl.flock(self._writers, fcntl.LOCK_EX)
+        if not self._writers.acquire():
+            raise busy(self.path)
         try:
             yield
         finally:
-            fcntl.flock(self._writers, fcntl.LOCK_UN)
+            self._writers.release()
 
     def close(self) -> None:
         with self._lock:
             self._connection.close()
-            self._writers.close()
+            if self._writers is not None:
+                self._writers.close()
 
     def describe(self) -> StoreDescription:
-        return {"kind": "sqlite", "location": str(self.path), "schema_version": SCHEMA_VERSION, "sync": self.sync}
+        return {"kind": "sqlite", "location": str(self.path), "schema_version": self.schema_version, "sync": self.sync}
 
     def snapshot_policy(self, environ: Mapping[str, str] = os.environ) -> SnapshotPolicy:
         from taskweave.store.snapshots import SnapshotPolicy
@@ -297,6 +434,8 @@ class SQLiteStore(Store):
                 for row in tx.all("PRAGMA foreign_key_check")
             ]
             version = self._schema_version()
+            if version < SCHEMA_VERSION:
+                return problems  # an older store is checked as it is; its upgrade comes with the next server
             if version != SCHEMA_VERSION or tx.meta("schema_version") != str(SCHEMA_VERSION):
                 problems.append(f"schema version is {version}, expected {SCHEMA_VERSION}")
             problems += tx.consistency_problems()
@@ -312,8 +451,11 @@ class SQLiteStore(Store):
 
             target = str(backup_dir(self) / backup_name(self))
         destination = Path(target).expanduser().resolve()
-        if destination == self.path:
-            raise StoreError("The backup target is the store itself.", hint="Give another file path.")
+        if destination == self.path or destination in companions(self.path):
+            raise StoreError(
+                f"The backup target {destination} is the store itself or one of its files.", hint="Give another file path."
+            )
+        refuse_companion(destination, "a backup's destination")
         destination.parent.mkdir(parents=True, exist_ok=True)
         partial = destination.with_name(destination.name + ".partial")
         partial.unlink(missing_ok=True)
@@ -338,6 +480,9 @@ class SQLiteStore(Store):
     def restore(self, source: str, *, force: bool = False) -> RestoreReport:
         """Replace the store's content with a verified snapshot, keeping the current content aside."""
         snapshot = Path(source).expanduser().resolve()
+        if snapshot == self.path or snapshot in companions(self.path):
+            raise StoreError(f"{snapshot} is the store itself or one of its files.", hint="Give a file `taskweave backup` wrote.")
+        refuse_companion(snapshot, "restored from")
         version = verify_snapshot(snapshot)
         if not force and self.in_use_by_servers():
             raise StoreError(
@@ -422,11 +567,12 @@ def default_path() -> Path:
     return user_data_path("taskweave", appauthor=False) / "taskweave.db"
 
 
-def open_sqlite(location: str | os.PathLike[str]) -> SQLiteStore:
+def open_sqlite(location: str | os.PathLike[str], *, read_only: bool = False) -> SQLiteStore:
     path = Path(location).expanduser()
     if path.is_dir():
         raise StoreError(
             f"The store path {path} is a directory.",
             hint="Give a file path, e.g. --store ~/taskweave.db.",
         )
-    return SQLiteStore(path.resolve(), sync=os.environ.get("TASKWEAVE_SYNC", "normal").strip().lower())
+    sync = os.environ.get("TASKWEAVE_SYNC", "normal").strip().lower()
+    return SQLiteStore(path.resolve(), sync=sync, read_only=read_only)

@@ -20,6 +20,8 @@ from taskweave.store.records import (
     EventRow,
     ExpiredClaim,
     ListedSession,
+    MessageCursor,
+    MessageRow,
     Row,
     SessionRow,
     StaleClient,
@@ -208,12 +210,14 @@ class Transaction(ABC):
         return cast(ClientRow | None, self.one("SELECT * FROM clients WHERE id = ?", client_id))
 
     def insert_client(self, session_id: str, info: Row, now: float) -> ClientRow:
+        """A new client of the session; the messages sent before it joined are not for it."""
         client_id = new_id("c")
         self.run(
-            "INSERT INTO clients (id, session_id, name, version, transport, pid, host, worktree, state, "
-            "first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'connected', ?, ?)",
+            "INSERT INTO clients (id, session_id, name, version, transport, pid, host, worktree, principal, state, "
+            "first_seen, last_seen, message_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'connected', ?, ?, "
+            "(SELECT message_seq FROM sessions WHERE id = ?))",
             client_id, session_id, info["name"], info["version"], info["transport"], info.get("pid"),
-            info["host"], info.get("worktree"), now, now,
+            info["host"], info.get("worktree"), info.get("principal"), now, now, session_id,
         )
         row = self.client(client_id)
         assert row is not None
@@ -336,18 +340,30 @@ class Transaction(ABC):
             },
         )
 
-    def claim_task(self, task_id: str, client_id: str, now: float, lease_seconds: float) -> bool:
-        """Take the lease when nobody else holds a live one; exactly one concurrent caller wins."""
+    def claim_task(
+        self, task_id: str, client_id: str, now: float, lease_seconds: float, paths: Sequence[str] = ()
+    ) -> bool:
+        """Take the lease (reserving `paths`) when nobody else holds a live one; exactly one concurrent caller wins."""
         return self._update_counted(
             task_id,
             "in_progress",
-            "UPDATE tasks SET claimed_by = ?, claim_expires_at = ?, claim_lease_seconds = ?, "
+            "UPDATE tasks SET claimed_by = ?, claim_expires_at = ?, claim_lease_seconds = ?, claim_paths = ?, "
             "status = 'in_progress', started_at = COALESCE(started_at, ?), updated_at = ?, version = version + 1, "
             "claim_lost_by = NULL "
             "WHERE id = ? AND status IN ('pending', 'blocked', 'in_progress') "
             "AND (claimed_by IS NULL OR claimed_by = ? OR claim_expires_at < ?)",
-            client_id, now + lease_seconds, lease_seconds, now, now, task_id, client_id, now,
+            client_id, now + lease_seconds, lease_seconds, json.dumps(list(paths)) if paths else None, now, now,
+            task_id, client_id, now,
         )
+
+    def reserved_paths(self, session_id: str, now: float) -> list[TaskRow]:
+        """The live claims of the session that reserve paths."""
+        rows = self.all(
+            f"SELECT {TASK_COLUMNS} FROM tasks WHERE session_id = ? AND status = 'in_progress' "
+            "AND claim_paths IS NOT NULL AND claim_expires_at >= ? ORDER BY seq",
+            session_id, now,
+        )
+        return cast(list[TaskRow], rows)
 
     def expired_claims(self, now: float, limit: int) -> list[ExpiredClaim]:
         rows = self.all(
@@ -363,7 +379,7 @@ class Transaction(ABC):
             task_id,
             "pending",
             "UPDATE tasks SET status = 'pending', claimed_by = NULL, claim_expires_at = NULL, "
-            "claim_lease_seconds = NULL, updated_at = ?, version = version + 1 "
+            "claim_lease_seconds = NULL, claim_paths = NULL, updated_at = ?, version = version + 1 "
             "WHERE id = ? AND status = 'in_progress' AND claimed_by = ? AND claim_expires_at < ?",
             now, task_id, holder, now,
         )
@@ -635,6 +651,87 @@ class Transaction(ABC):
         )
         return cast(list[ArtifactMeta], rows)
 
+    # -- messages ---------------------------------------------------------
+
+    def insert_message(self, fields: Row) -> int:
+        """Store a message under the session's next message number; that number."""
+        waiting = 1 if fields["recipient_kind"] == "specialist" else 0
+        row = self.one(
+            "UPDATE sessions SET message_seq = message_seq + 1, "
+            "specialist_messages_waiting = specialist_messages_waiting + ? WHERE id = ? RETURNING message_seq",
+            waiting, fields["session_id"],
+        )
+        assert row is not None
+        seq = int(row["message_seq"])
+        values = {**fields, "seq": seq}
+        self.run(
+            f"INSERT INTO messages ({', '.join(values)}) VALUES ({_placeholders(list(values))})", *values.values()
+        )
+        return seq
+
+    def message(self, message_id: str) -> MessageRow | None:
+        return cast(MessageRow | None, self.one("SELECT * FROM messages WHERE id = ?", message_id))
+
+    def recent_messages(self, session_id: str, limit: int) -> list[MessageRow]:
+        rows = self.all("SELECT * FROM messages WHERE session_id = ? ORDER BY seq DESC LIMIT ?", session_id, limit)
+        return cast(list[MessageRow], rows)
+
+    def message_cursor(self, session_id: str, client_id: str) -> MessageCursor | None:
+        """How far the client has been given the session's messages, and how many wait for a specialist."""
+        row = self.one(
+            "SELECT s.message_seq AS latest, c.message_seq AS seen, s.specialist_messages_waiting AS waiting "
+            "FROM sessions s, clients c WHERE s.id = ? AND c.id = ?",
+            session_id, client_id,
+        )
+        return cast(MessageCursor | None, row)
+
+    def unread_messages(self, session_id: str, client_id: str, limit: int) -> list[MessageRow]:
+        """The client's next messages, oldest first: to it or to everyone, and to a specialist it works as."""
+        rows = self.unread_direct(session_id, client_id, limit) + self._unread_for_roles(session_id, client_id, limit)
+        return sorted(rows, key=lambda row: row["seq"])[:limit]
+
+    def unread_direct(self, session_id: str, client_id: str, limit: int) -> list[MessageRow]:
+        """Messages after the client's cursor that are to it, or to everyone but from someone else."""
+        rows = self.all(
+            "SELECT m.* FROM messages m, clients c WHERE c.id = ? AND m.session_id = ? AND m.seq > c.message_seq "
+            "AND ((m.recipient_kind = 'client' AND m.recipient = c.id) "
+            "OR (m.recipient_kind = 'all' AND (m.sender IS NULL OR m.sender <> c.id))) "
+            "ORDER BY m.seq LIMIT ?",
+            client_id, session_id, limit,
+        )
+        return cast(list[MessageRow], rows)
+
+    def _unread_for_roles(self, session_id: str, client_id: str, limit: int) -> list[MessageRow]:
+        rows = self.all(
+            "SELECT * FROM messages WHERE session_id = ? AND recipient_kind = 'specialist' AND delivered_to IS NULL "
+            "AND recipient IN (SELECT specialist FROM tasks WHERE session_id = ? AND status = 'in_progress' "
+            "AND claimed_by = ?) ORDER BY seq LIMIT ?",
+            session_id, session_id, client_id, limit,
+        )
+        return cast(list[MessageRow], rows)
+
+    def mark_messages_given(self, session_id: str, client_id: str, given: Sequence[MessageRow], now: float) -> None:
+        """Advance the client's cursor past what it was given (past everything, when nothing else waits for
+        it), and mark the specialist messages it was given as delivered."""
+        for_specialist = [m["id"] for m in given if m["recipient_kind"] == "specialist"]
+        if for_specialist:
+            self.run(
+                f"UPDATE messages SET delivered_to = ?, delivered_at = ? WHERE id IN ({_placeholders(for_specialist)})",
+                client_id, now, *for_specialist,
+            )
+            self.run(
+                "UPDATE sessions SET specialist_messages_waiting = specialist_messages_waiting - ? WHERE id = ?",
+                len(for_specialist), session_id,
+            )
+        cursor = max((m["seq"] for m in given if m["recipient_kind"] != "specialist"), default=None)
+        if cursor is not None:
+            self.run("UPDATE clients SET message_seq = ? WHERE id = ?", cursor, client_id)
+        if not self.unread_direct(session_id, client_id, 1):
+            self.run(
+                "UPDATE clients SET message_seq = (SELECT message_seq FROM sessions WHERE id = ?) WHERE id = ?",
+                session_id, client_id,
+            )
+
     # -- events -----------------------------------------------------------
 
     def append_event(
@@ -668,8 +765,8 @@ class Transaction(ABC):
         row = self.one(sql, *params)
         return int(row["n"]) if row else 0
 
-    def row_counts(self) -> dict[str, int]:
-        return {table: self._count(f"SELECT COUNT(*) AS n FROM {table}") for table in TABLES}
+    def row_counts(self, tables: Sequence[str] = TABLES) -> dict[str, int]:
+        return {table: self._count(f"SELECT COUNT(*) AS n FROM {table}") for table in tables}
 
     def consistency_problems(self) -> list[str]:
         """Logical invariants every store must keep, checked in plain words."""
