@@ -234,3 +234,33 @@ def test_the_page_fits_and_stays_quiet(store_path: Path, project: Path, start_da
     page.wait_for_timeout(2000)
     assert requests[settled:] == []
     assert any(url.endswith(f"/sessions/{plan['sid']}/live?since=" + url.rsplit("=", 1)[-1]) for url in requests)
+
+
+def test_messages_are_sent_as_the_dashboard_and_reach_the_agent_and_claims_show_their_paths(
+    store_path: Path, project: Path, start_dashboard: Any, open_page: Any
+) -> None:
+    plan = plan_session(str(store_path), project)
+    sid = plan["sid"]
+    with Orchestrator.open(str(store_path)) as orchestrator:
+        orchestrator.messages.send(sid, plan["planner"], "all", "Grammar first, please.")
+        orchestrator.work.complete(sid, plan["worker"], plan["tabs"], summary="Tabs done.")
+        orchestrator.work.execute(sid, plan["worker"], plan["docs"], paths=["docs/**", "README.md"])
+    running = start_dashboard(str(store_path), project)
+    page = open_page(running.url)
+    page.goto(f"{running.url}/sessions/{sid}")
+    expect(page.locator("#message-list")).to_contain_text("Grammar first, please.")
+    expect(page.locator("#claims")).to_contain_text("docs/**")
+    expect(page.locator("#cards-in_progress")).to_contain_text("README.md")
+
+    page.locator("#messages select[name=to]").select_option(plan["worker"])
+    page.locator("#messages textarea[name=text]").fill("Mind the README's table.")
+    page.locator("#messages").get_by_role("button", name="Send").click()
+    expect(page.locator("#flash .ok")).to_contain_text("Sent to")
+    expect(page.locator("#message-list")).to_contain_text("Mind the README's table.", timeout=LIVE_SECONDS * 1000)
+    expect(page.locator("#message-list .message").first).to_contain_text("dashboard")
+
+    with Orchestrator.open(str(store_path)) as orchestrator:
+        orchestrator.messages.send(sid, plan["worker"], plan["planner"], "On it.")
+        expect(page.locator("#message-list")).to_contain_text("On it.", timeout=LIVE_SECONDS * 1000)
+        delivered = orchestrator.messages.take(sid, plan["worker"])
+    assert [m["text"] for m in delivered if m["sender_name"] == "dashboard"] == ["Mind the README's table."]

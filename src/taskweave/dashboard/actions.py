@@ -48,7 +48,7 @@ class Actions:
 
     async def _act(self, request: Request, act: Callable[[str, str, dict[str, str]], str]) -> Response:
         session_id = request.path_params["session_id"]
-        task_id = request.path_params["task_id"]
+        task_id = request.path_params.get("task_id", "")
         form = dict(parse_qsl((await request.body()).decode()))
         status = 200
         try:
@@ -67,6 +67,15 @@ class Actions:
 
     async def priority(self, request: Request) -> Response:
         return await self._act(request, self._priority)
+
+    async def send_message(self, request: Request) -> Response:
+        return await self._act(request, self._send_message)
+
+    def _send_message(self, session_id: str, _: str, form: dict[str, str]) -> str:
+        sent = self.orchestrator.messages.send(
+            session_id, self.actor(session_id), form.get("to", ""), form.get("text", ""), task_id=form.get("task_id") or None
+        )
+        return f"Sent to {sent['to']}: delivered {sent['delivery']}."
 
     def _release(self, session_id: str, task_id: str, form: dict[str, str]) -> str:
         done = self.orchestrator.work.release(session_id, self.actor(session_id), task_id, force=_flag(form, "force"))

@@ -53,6 +53,7 @@ class Dashboard:
             Route(f"{task}/release", actions.release, methods=["POST"]),
             Route(f"{task}/cancel", actions.cancel, methods=["POST"]),
             Route(f"{task}/priority", actions.priority, methods=["POST"]),
+            Route("/sessions/{session_id}/messages", actions.send_message, methods=["POST"]),
             Mount("/static", StaticFiles(packages=[("taskweave.dashboard", "static")]), name="static"),
         ]
 

@@ -103,6 +103,8 @@ class Updates:
         frames.append(frame("summary", part("summary_update", head=self.reads.head(session_id), **ctx)))
         frames.append(frame("claims", part("claims", claims=self.reads.claims(session_id), **ctx)))
         frames.append(frame("clients", part("clients", clients=self.reads.clients(session_id), **ctx)))
+        if any(e.event["kind"].startswith("message.") for e in events):
+            frames.append(frame("messages", part("message_list", mailbox=self.reads.mailbox(session_id), **ctx)))
         frames.append(frame("timeline", part("timeline_rows", entries=events, **ctx), seq=seq))
         return Batch(seq, "".join(frames), len(cards))
 

@@ -66,6 +66,7 @@ class Pages:
             "roots": reads.roots(session_id, 0),
             "claims": reads.claims(session_id),
             "clients": reads.clients(session_id),
+            "mailbox": reads.mailbox(session_id),
             "timeline": reads.timeline(session_id, None),
             "detail": reads.detail(session_id, task_id) if task_id else None,
         }

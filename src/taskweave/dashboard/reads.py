@@ -13,8 +13,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import cast
 
-from taskweave.core.domain import session_by_id, task_in_session
+from taskweave.core import specialists
+from taskweave.core.domain import session_by_id, specialist_overrides, task_in_session
 from taskweave.core.limits import shown
+from taskweave.core.messages import MessageView
 from taskweave.core.model import PRIORITY_NAMES, STATUSES
 from taskweave.core.orchestrator import Orchestrator
 from taskweave.core.views import Summary, client_view, summary
@@ -29,6 +31,7 @@ TIMELINE_PAGE = 50
 GRAPH_NODES = 120
 CLAIMS_LISTED = 50
 CLIENTS_LISTED = 50
+MESSAGES_LISTED = 30
 ANCESTOR_DEPTH = 64
 
 # A status column of work (parents are containers, shown in the tree), most recently changed first.
@@ -138,6 +141,16 @@ class Liveness:
 
 
 @dataclass(frozen=True)
+class Mailbox:
+    """The session's latest messages, and whom the person can write to."""
+
+    messages: list[MessageView]
+    names: dict[str, str]  # client id -> name, for senders and recipients
+    specialists: list[str]
+    clients: list[ClientRow]  # the connected ones
+
+
+@dataclass(frozen=True)
 class TimelineEntry:
     event: EventRow
     actor_name: str | None
@@ -153,6 +166,7 @@ class Timeline:
 @dataclass(frozen=True)
 class Detail:
     task: TaskRow
+    paths: list[str]
     dependencies: list[TaskRow]
     artifacts: list[ArtifactMeta]
     parent: TaskRow | None
@@ -281,7 +295,7 @@ class Reads:
                 task,
                 holders.get(task["claimed_by"] or ""),
                 task["claim_expires_at"] is not None and task["claim_expires_at"] >= now,
-                _paths(task["claim_paths"]),
+                claim_paths(task["claim_paths"]),
             )
             for task in rows
             if task["claimed_by"]
@@ -294,6 +308,16 @@ class Reads:
             session_by_id(tx, session_id)
             rows = tx.clients(session_id, CLIENTS_LISTED)
         return [Liveness(c, client_view(c, now, self.lease_seconds, brief=True)["state"]) for c in rows]
+
+    def mailbox(self, session_id: str) -> Mailbox:
+        now = self.now
+        messages = self.orchestrator.messages.recent(session_id, MESSAGES_LISTED)
+        with self.store.transaction(write=False) as tx:
+            session = session_by_id(tx, session_id)
+            clients = tx.clients(session_id, CLIENTS_LISTED, connected_since=now - self.lease_seconds)
+            named = _clients_by_id(tx, _unique([*(m["sent_by"] for m in messages), *(m["to"] for m in messages)]))
+        roles = sorted(specialists.available(specialist_overrides(session)))
+        return Mailbox(messages, {cid: c["name"] for cid, c in named.items()}, roles, clients)
 
     def timeline(self, session_id: str, before: int | None) -> Timeline:
         """The events before `before` (None: the latest), newest first. Event numbers have no gaps."""
@@ -332,7 +356,14 @@ class Reads:
             report = next((a for a in reversed(artifacts) if a["kind"] == "synthesis"), None)
             synthesis = tx.artifact(report["id"]) if report else None
         return Detail(
-            task, dependencies, artifacts, parent, holder, figures, synthesis["content"] if synthesis else None
+            task,
+            claim_paths(task["claim_paths"]),
+            dependencies,
+            artifacts,
+            parent,
+            holder,
+            figures,
+            synthesis["content"] if synthesis else None,
         )
 
     def artifact(self, session_id: str, artifact_id: str) -> ArtifactRow:
@@ -421,10 +452,9 @@ def _clients_by_id(tx: Transaction, client_ids: Sequence[str]) -> dict[str, Clie
     return found
 
 
-def _paths(raw: str | None) -> list[str]:
-    if not raw:
-        return []
-    value = json.loads(raw)
+def claim_paths(raw: str | None) -> list[str]:
+    """The globs a claim reserves, as the store keeps them (a JSON list)."""
+    value = json.loads(raw) if raw else []
     return [str(p) for p in value] if isinstance(value, list) else [str(value)]
 
 

@@ -12,6 +12,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from taskweave.core.model import PRIORITY_NAMES, STATUSES
 from taskweave.core.views import Summary
 from taskweave.dashboard.graph_layout import NODE_HEIGHT, NODE_WIDTH
+from taskweave.dashboard.reads import claim_paths
 
 # How a status is named on the board.
 STATUS_LABELS = {
@@ -108,6 +109,7 @@ def _environment() -> Environment:
         shorten=shorten,
         event_data=event_data,
         segments=segments,
+        paths=claim_paths,
     )
     environment.globals.update(
         STATUSES=STATUSES,
