@@ -74,6 +74,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--idle-seconds", type=float, help="the idle CPU window (default 30, quick 10)")
     parser.add_argument("--postgres", metavar="URL", help="also time commits to the page on this PostgreSQL database")
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the raw figures to this file")
+    parser.add_argument(
+        "--screenshot", type=Path, metavar="PNG",
+        help="instead of measuring, take a screenshot of a small session's page (the README's picture)",
+    )
     args = parser.parse_args(argv)
     args.runs = args.runs or (3 if args.quick else 10)
     args.commits = args.commits or (10 if args.quick else 40)
@@ -218,6 +222,59 @@ def idle_cpu(browser: Any, tmp: Path, workspace: Path, seconds: float) -> dict[s
     return {"without_pages_percent": without_pages, "with_pages_percent": with_pages, "requests": requests}
 
 
+def demo_session(store: str, workspace: Path) -> str:
+    """A small session as agents leave it mid-way: a plan in progress, claims with paths, a message, results."""
+    from taskweave.core.clients import ClientInfo
+    from taskweave.core.orchestrator import Orchestrator
+    from taskweave.core.tasks import TaskDraft
+    from taskweave.workspace import detect_workspace
+
+    def agent(name: str) -> ClientInfo:
+        return ClientInfo(name=name, version="1.0", transport="stdio", pid=None, host="laptop")
+
+    with Orchestrator.open(store) as orchestrator:
+        init = orchestrator.sessions.initialize(detect_workspace(str(workspace)), client=agent("claude-code"))
+        sid, lead = init["session_id"], init["client_id"]
+        docs = orchestrator.tasks.plan(sid, lead, TaskDraft(title="Document the API"), subtasks=[
+            TaskDraft(title="Write the endpoint reference", specialist="documenter"),
+            TaskDraft(title="Add a quick-start guide", specialist="documenter", dependencies=[0]),
+        ])
+        login = orchestrator.tasks.plan(sid, lead, TaskDraft(title="Add OAuth login"), subtasks=[
+            TaskDraft(title="Design the token flow", specialist="architect"),
+            TaskDraft(title="Implement the callback endpoint", specialist="implementer", dependencies=[0]),
+            TaskDraft(title="Store refresh tokens encrypted", specialist="implementer", dependencies=[0], priority="high"),
+            TaskDraft(title="Test the login round trip", specialist="tester", dependencies=[1, 2]),
+            TaskDraft(title="Review the flow's security", specialist="reviewer", dependencies=[3]),
+        ])
+        design, callback, tokens, _, _ = (s["task_id"] for s in login["subtasks"])
+        reference = docs["subtasks"][0]["task_id"]
+        cursor = orchestrator.upkeep.register_client(sid, agent("cursor"))
+        codex = orchestrator.upkeep.register_client(sid, agent("codex"))
+        orchestrator.work.execute(sid, lead, design)
+        orchestrator.work.complete(sid, lead, design, summary="Authorization code with PKCE; refresh tokens rotate hourly.",
+                                   detailed_work="# Token flow\n\nAuthorization code with PKCE.")
+        orchestrator.work.execute(sid, cursor, callback, paths=["src/auth/callback.py", "tests/auth/**"])
+        orchestrator.work.execute(sid, codex, tokens, paths=["src/auth/store.py"])
+        orchestrator.work.execute(sid, lead, reference, paths=["docs/api/**"])
+        orchestrator.work.complete(sid, lead, reference, summary="Every endpoint documented with an example.")
+        orchestrator.messages.send(sid, lead, "all", "The token store lands first; rebase on it before testing.")
+    return sid
+
+
+def take_screenshot(browser: Any, tmp: Path, path: Path) -> None:
+    store = str(tmp / "demo.db")
+    workspace = make_git_workspace(tmp / "acme-web")
+    sid = demo_session(store, workspace)
+    with serving(store, workspace) as server:
+        context, page, _ = open_session(browser, f"{server.url}/sessions/{sid}")
+        page.locator("#roots summary").first.click()
+        page.locator("#cards-in_progress .task-link").first.click()
+        page.locator("#detail .detail").wait_for()
+        page.wait_for_timeout(300)
+        page.screenshot(path=str(path), full_page=True)
+        context.close()
+
+
 def ms(seconds: float) -> str:
     return f"{seconds * 1000:.0f}"
 
@@ -236,6 +293,10 @@ def main(argv: list[str] | None = None) -> int:
         tmp = Path(directory)
         workspace = make_git_workspace(tmp / "project")
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        if args.screenshot:
+            take_screenshot(browser, tmp, args.screenshot)
+            print(f"wrote {args.screenshot}")
+            return 0
 
         print("running first render ...", file=sys.stderr, flush=True)
         renders = first_render(browser, tmp, workspace, args.runs)
