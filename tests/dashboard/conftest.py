@@ -114,8 +114,10 @@ class Watch:
         assert not self.foreign, f"requests to other origins: {self.foreign}"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """One Chromium per test module: Playwright's sync API holds an event loop on this thread while it runs,
+    so it must be gone before the tests of other modules run theirs."""
     executable = require_chromium()
     from playwright.sync_api import sync_playwright
 
