@@ -31,8 +31,19 @@ def test_loopback_answers_only_loopback_hosts_and_origins(start_dashboard: Any, 
     assert request(port, "/", Origin=f"http://localhost:{port}").status == 200
     page = request(port, "/")
     assert "HttpOnly; SameSite=Strict" in (page.getheader("set-cookie") or "")
+    assert "default-src 'self'" in (page.getheader("content-security-policy") or "")
+    assert page.getheader("x-frame-options") == "DENY"
     assert request(port, "/sessions/s_nothing").status == 404
     assert request(port, "/static/htmx.min.js").status == 200
+
+
+def test_an_action_without_the_pages_token_is_refused_in_words(start_dashboard: Any, store_path: Path, project: Path) -> None:
+    running = start_dashboard(str(store_path), project)
+    connection = http.client.HTTPConnection("127.0.0.1", running.port, timeout=10)
+    connection.request("POST", "/sessions/s_x/tasks/t_x/cancel", body="", headers={"HX-Request": "true"})
+    answer = connection.getresponse()
+    body = answer.read().decode()
+    assert answer.status == 403 and body.startswith('<p class="flash refused">') and "CSRF" in body
 
 
 def test_the_bearer_token_opens_the_dashboard_to_scripts(start_dashboard: Any, store_path: Path, project: Path) -> None:

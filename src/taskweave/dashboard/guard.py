@@ -31,6 +31,17 @@ CSRF_FIELD = "csrf"
 CSRF_HEADER = "x-csrf-token"
 TOKEN_PARAMETER = "token"
 SAFE_METHODS = frozenset({"GET", "HEAD"})
+# Every answer: nothing from another origin, no inline script or style, never framed, no referrer (a token link).
+SECURITY_HEADERS = [
+    (
+        b"content-security-policy",
+        b"default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; "
+        b"frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+    ),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+]
 
 
 def _matches(value: str, patterns: list[str]) -> bool:
@@ -111,7 +122,7 @@ class DashboardGuard:
         try:
             self.guard.check_origin(headers, scope.get("scheme", "http"))
         except Refusal as refusal:
-            await _refuse(send, refusal)
+            await _refuse(send, refusal, headers)
             return
         secure = scope.get("scheme") == "https"
         query = dict(parse_qsl(scope.get("query_string", b"").decode()))
@@ -128,6 +139,7 @@ class DashboardGuard:
                     "This dashboard needs its token.",
                     "Open /?token=<TASKWEAVE_TOKEN> once; the browser then keeps a login cookie for this dashboard.",
                 ),
+                headers,
             )
             return
         browser_id = cookies.get(browser_cookie)
@@ -141,16 +153,18 @@ class DashboardGuard:
             try:
                 self.guard.check_csrf(None if new_browser else browser_id, headers.get(CSRF_HEADER))
             except Refusal as refusal:
-                await _refuse(send, refusal)
+                await _refuse(send, refusal, headers)
                 return
 
-        async def send_with_cookie(message: Message) -> None:
-            if message["type"] == "http.response.start" and new_browser:
-                cookie = _cookie(browser_cookie, browser_id, secure)
-                message = {**message, "headers": [*message.get("headers", []), (b"set-cookie", cookie)]}
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                added = [*SECURITY_HEADERS]
+                if new_browser:
+                    added.append((b"set-cookie", _cookie(browser_cookie, browser_id, secure)))
+                message = {**message, "headers": [*message.get("headers", []), *added]}
             await send(message)
 
-        await self.app(scope, receive, send_with_cookie)
+        await self.app(scope, receive, send_with_headers)
 
 
 def _cookies(headers: Headers) -> dict[str, str]:
@@ -186,11 +200,16 @@ async def _sign_in(send: Send, scope: Scope, query: dict[str, str], name: str, v
     await send({"type": "http.response.body", "body": b""})
 
 
-async def _refuse(send: Send, refusal: Refusal) -> None:
-    body = (
-        "<!doctype html><html lang=en><meta charset=utf-8><title>taskweave: refused</title>"
-        f"<body><h1>{escape(refusal.message)}</h1><p>{escape(refusal.hint)}</p></body></html>"
-    ).encode()
+async def _refuse(send: Send, refusal: Refusal, headers: Headers) -> None:
+    """A page saying why, or for htmx (which shows it where the action's answer goes) the same as a notice."""
+    message, hint = escape(refusal.message), escape(refusal.hint)
+    if headers.get("hx-request"):
+        body = f'<p class="flash refused">{message} <span class="hint">{hint}</span></p>'.encode()
+    else:
+        body = (
+            "<!doctype html><html lang=en><meta charset=utf-8><title>taskweave: refused</title>"
+            f"<body><h1>{message}</h1><p>{hint}</p></body></html>"
+        ).encode()
     await send(
         {
             "type": "http.response.start",
@@ -198,7 +217,7 @@ async def _refuse(send: Send, refusal: Refusal) -> None:
             "headers": [
                 (b"content-type", b"text/html; charset=utf-8"),
                 (b"cache-control", b"no-store"),
-                (b"x-taskweave-refusal", refusal.message.encode()),
+                *SECURITY_HEADERS,
             ],
         }
     )

@@ -172,10 +172,6 @@ class ChangeFeed:
         self._subscribers.discard(subscriber)
         subscriber.send.close()
 
-    @property
-    def pages(self) -> int:
-        return len(self._subscribers)
-
     async def stream(self, subscriber: Subscriber, receive: MemoryObjectReceiveStream[str]) -> AsyncIterator[str]:
         """The page's event stream: the retry delay, then the batches, with a comment now and then."""
         yield f"retry: {RETRY_MILLISECONDS}\n\n"

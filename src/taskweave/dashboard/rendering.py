@@ -64,12 +64,6 @@ def span(seconds: float) -> str:
     return f"{seconds // 86400:.0f} d"
 
 
-def clock_time(timestamp: float | None) -> str:
-    if timestamp is None:
-        return ""
-    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-
-
 def short_time(timestamp: float | None) -> str:
     if timestamp is None:
         return ""
@@ -103,7 +97,6 @@ def _environment() -> Environment:
     )
     environment.filters.update(
         span=span,
-        clock_time=clock_time,
         short_time=short_time,
         iso_time=iso_time,
         shorten=shorten,
