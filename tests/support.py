@@ -32,6 +32,7 @@ from taskweave.core.clients import ClientInfo
 from taskweave.core.domain import Settings
 from taskweave.core.orchestrator import Orchestrator
 from taskweave.core.tasks import TaskDraft
+from taskweave.server.access import Tokens
 from taskweave.server.mcp_server import TaskweaveServer
 from taskweave.store import open_store
 
@@ -166,19 +167,27 @@ async def connect(
 
 @asynccontextmanager
 async def http_daemon(
-    store: str, *, host: str = "127.0.0.1", token: str | None = None, port: int | None = None, lease_seconds: int = 300
+    store: str,
+    *,
+    host: str = "127.0.0.1",
+    token: str | None = None,
+    tokens: Tokens | None = None,
+    port: int | None = None,
+    lease_seconds: int = 300,
 ) -> AsyncIterator[str]:
     """The daemon's whole HTTP app on a real port, in this process; yields the MCP endpoint's URL."""
     import uvicorn
 
     from taskweave.server.http.daemon import http_app
 
+    tokens = tokens or (Tokens.single(token) if token else None)
+
     opened = open_store(store)
     try:
         app = TaskweaveServer(Orchestrator(opened, settings=Settings(lease_seconds=lease_seconds)), transport="http")
         port = port or free_port()
         config = uvicorn.Config(
-            http_app(app, host=host, token=token), host="127.0.0.1", port=port, log_level="warning",
+            http_app(app, host=host, tokens=tokens), host="127.0.0.1", port=port, log_level="warning",
             timeout_graceful_shutdown=1,
         )
         server = uvicorn.Server(config)
@@ -218,8 +227,22 @@ class DaemonTask:
 
 
 @asynccontextmanager
-async def http_client(url: str, *, name: str = "http-agent", mode: str = "legacy") -> AsyncIterator[Client]:
-    async with Client(url, mode=mode, client_info=_implementation(name)) as client:  # type: ignore[arg-type]
+async def http_client(
+    url: str, *, name: str = "http-agent", mode: str = "legacy", token: str | None = None
+) -> AsyncIterator[Client]:
+    """The official client over Streamable HTTP, with `Authorization: Bearer <token>` when given."""
+    if token is None:
+        async with Client(url, mode=mode, client_info=_implementation(name)) as client:  # type: ignore[arg-type]
+            yield client
+        return
+    import httpx2
+
+    from mcp.client.streamable_http import streamable_http_client
+
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx2.AsyncClient(headers=headers, timeout=30) as http, Client(
+        streamable_http_client(url, http_client=http), mode=mode, client_info=_implementation(name)  # type: ignore[arg-type]
+    ) as client:
         yield client
 
 

@@ -13,7 +13,7 @@ from bench.common import open_store
 from bench.load.workload import Acks
 from taskweave.store import Transaction
 
-RELEASES = frozenset({"task.completed", "task.failed", "task.blocked", "task.cancelled", "claim.expired"})
+RELEASES = frozenset({"task.completed", "task.failed", "task.blocked", "task.cancelled", "claim.expired", "claim.released"})
 PROBLEMS_SHOWN = 10
 VALID_STATUSES = ("pending", "in_progress", "blocked", "completed", "failed", "cancelled")
 

@@ -264,3 +264,35 @@ def test_messages_are_sent_as_the_dashboard_and_reach_the_agent_and_claims_show_
         expect(page.locator("#message-list")).to_contain_text("On it.", timeout=LIVE_SECONDS * 1000)
         delivered = orchestrator.messages.take(sid, plan["worker"])
     assert [m["text"] for m in delivered if m["sender_name"] == "dashboard"] == ["Mind the README's table."]
+
+
+def test_a_token_per_person_shows_and_changes_only_their_workspaces(
+    store_path: Path, project: Path, tmp_path: Path, start_dashboard: Any, open_page: Any
+) -> None:
+    from taskweave.server.access import new_entry
+
+    plan = plan_session(str(store_path), project)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    alice_token, alice = new_entry("alice", [str(project)])
+    bob_token, bob = new_entry("bob", [str(elsewhere)])
+    tokens = tmp_path / "tokens.toml"
+    tokens.write_text(alice + bob)
+    running = start_dashboard(str(store_path), project, host="0.0.0.0", TASKWEAVE_TOKENS_FILE=str(tokens))
+
+    page = open_page(running.url, allowed=("status of 403",))
+    page.goto(f"{running.url}/?token={bob_token}")
+    expect(page.locator("main")).to_contain_text("No session")
+    answer = page.goto(f"{running.url}/sessions/{plan['sid']}")
+    assert answer.status == 403
+    expect(page.locator("h1")).to_contain_text("does not give access")
+
+    page = open_page(running.url)
+    page.goto(f"{running.url}/?token={alice_token}")
+    page.get_by_role("link", name="main").click()
+    page.locator("#cards-in_progress").get_by_role("link", name="Parse tabs").click()
+    page.locator("#detail").get_by_role("button", name="Set").click()
+    expect(page.locator("#flash .ok")).to_contain_text("priority")
+    with Orchestrator.open(str(store_path)) as orchestrator, orchestrator.store.transaction(write=False) as tx:
+        dashboards = [c for c in tx.clients(plan["sid"], 50) if c["name"] == "dashboard"]
+    assert [c["principal"] for c in dashboards] == ["alice"]

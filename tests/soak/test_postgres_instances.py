@@ -36,7 +36,7 @@ STEPS = 16  # workload steps per agent, before and after the kill together
 STEPS_BEFORE_KILL = 6  # steps the agents on the doomed instance take before they hold a claim and wait
 STEPS_AFTER_KILL = 4  # steps every surviving agent takes after the kill, so the kill lands mid-run
 MAX_HELD = 2
-RELEASES = frozenset({"task.completed", "task.failed", "task.blocked", "task.cancelled", "claim.expired"})
+RELEASES = frozenset({"task.completed", "task.failed", "task.blocked", "task.cancelled", "claim.expired", "claim.released"})
 
 
 @dataclass

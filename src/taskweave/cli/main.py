@@ -207,6 +207,19 @@ def cmd_hooks(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_token(args: argparse.Namespace) -> int:
+    from taskweave.server.access import new_entry
+
+    token, entry = new_entry(args.name, args.workspace)
+    print(entry, end="")
+    print(
+        f"# Append the entry above to the daemon's tokens file (TASKWEAVE_TOKENS_FILE); give {args.name} this "
+        f"token, which is shown only now:\n{token}",
+        file=sys.stderr,
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="taskweave",
@@ -271,6 +284,14 @@ def build_parser() -> argparse.ArgumentParser:
     migrate.set_defaults(func=cmd_migrate_store)
 
     from taskweave.cli.client_config import CLIENTS, http_url
+
+    token = commands.add_parser("token", help="make a bearer token for one person or agent group of a team daemon")
+    token.add_argument("name", help="who the token is for; the event log names them")
+    token.add_argument(
+        "--workspace", action="append", default=[], metavar="DIR",
+        help="a workspace root the token may use (repeat it; default: every workspace)",
+    )
+    token.set_defaults(func=cmd_token)
 
     config = commands.add_parser(
         "config",

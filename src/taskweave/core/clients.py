@@ -23,6 +23,8 @@ class ClientInfo:
     pid: int | None = field(default_factory=os.getpid)
     host: str = field(default_factory=socket.gethostname)
     worktree: str | None = None
+    principal: str | None = None
+    """Who the client acts for, as its bearer token names it (None: no tokens, a local user)."""
 
     def as_row(self) -> Row:
         return {
@@ -32,6 +34,7 @@ class ClientInfo:
             "pid": self.pid,
             "host": self.host,
             "worktree": self.worktree,
+            "principal": self.principal,
         }
 
 

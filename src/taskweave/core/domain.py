@@ -68,9 +68,9 @@ class Change:
         """The workspace's specialist instructions, as recorded on the session at its last initialize."""
         return specialist_overrides(self.session)
 
-    def event(self, kind: str, task_id: str | None = None, **data: Any) -> int:
+    def event(self, kind: str, task_id: str | None = None, **data: Any) -> None:
         """Log a change in the session's event log, as this write's actor."""
-        return self.tx.append_event(self.session_id, kind, self.actor, self.now, task_id, **data)
+        self.tx.append_event(self.session_id, kind, self.actor, self.now, task_id, **data)
 
     def task(self, task_id: str) -> TaskRow:
         return task_in_session(self.tx, self.session_id, task_id)
@@ -129,17 +129,21 @@ class Domain:
 def session_by_id(tx: Transaction, session_id: str) -> SessionRow:
     session = tx.session(session_id)
     if session is None:
-        raise NotFound(
-            f"No session {limits.shown(session_id)}.",
-            hint=f"Call {INITIALIZE_SESSION}, or pick one from {LIST_SESSIONS}.",
-        )
+        raise no_session(session_id)
     return session
 
 
+def no_session(session_id: str) -> NotFound:
+    return NotFound(
+        f"No session {limits.shown(session_id)}.", hint=f"Call {INITIALIZE_SESSION}, or pick one from {LIST_SESSIONS}."
+    )
+
+
 def writable_session(tx: Transaction, session_id: str) -> SessionRow:
-    """The session, locked for this transaction's writes (lock first, then read); it must be active."""
-    tx.lock_session(session_id)
-    session = session_by_id(tx, session_id)
+    """The session, locked for this transaction's writes (read as it was locked); it must be active."""
+    session = tx.lock_session(session_id)
+    if session is None:
+        raise no_session(session_id)
     if session["status"] != "active":
         raise Conflict(
             f"Session {session_id} has ended.",

@@ -59,6 +59,23 @@ class Reading:
         artifact = self.reports.artifact(name.artifact_id)
         return Text(uri, artifact["content"], artifact["mime_type"])
 
+    def session_of(self, uri: str) -> str | None:
+        """The session whose data `uri` names; None when it names nothing."""
+        name = uris.parse(uri)
+        if name is None:
+            return None
+        if name.session_id:
+            return name.session_id
+        with self.tasks.domain.reading() as tx:
+            if name.task_id:
+                task = tx.task(name.task_id)
+                return task["session_id"] if task else None
+            if name.artifact_id:
+                artifact = tx.artifact(name.artifact_id)
+                return artifact["session_id"] if artifact else None
+            message = tx.message(name.message_id or "")
+            return message["session_id"] if message else None
+
     def page(self, *, uri: str | None, artifact_id: str | None, offset: int, max_chars: int) -> Page:
         """`max_chars` characters of what `uri` (or `artifact_id`) names, from `offset`; `next_offset` goes on."""
         if (uri is None) == (artifact_id is None):

@@ -334,8 +334,10 @@ class Sessions:
             counts = tx.work_counts(session_id)
         return {"session_id": session_id, "status": "ended", "summary": summary(counts), "ended_at": iso(now)}
 
-    def listing(self, workspace: Detection | None, *, limit: int = SESSIONS_LIMIT) -> SessionList:
-        """The sessions of `workspace` (None: of every workspace), most recently active first."""
+    def listing(
+        self, workspace: Detection | None, *, within: tuple[str, ...] | None = None, limit: int = SESSIONS_LIMIT
+    ) -> SessionList:
+        """The sessions of `workspace` (None: of every workspace, or of those under `within`), most recent first."""
         now = self.domain.clock()
         seen_since = now - self.domain.settings.lease_seconds
         with self.domain.reading() as tx:
@@ -356,7 +358,7 @@ class Sessions:
                     "last_activity_at": iso(s["last_activity_at"]),
                     "connected_clients": tx.connected_client_count(s["id"], seen_since),
                 }
-                for s in tx.sessions(workspace_id, limit)
+                for s in tx.sessions(workspace_id, limit, within)
             ]
         return {"workspace_root": workspace.root if workspace else None, "sessions": sessions}
 

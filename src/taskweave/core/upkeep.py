@@ -32,10 +32,20 @@ class Upkeep:
             writable_session(tx, session_id)
             return bind_client(tx, session_id, client, None, now)["id"]
 
-    def require_client(self, client_id: str) -> None:
+    def client_principal(self, client_id: str) -> str | None:
+        """Who the client acts for; a refusal when no such client exists."""
         with self.domain.reading() as tx:
-            if tx.client(client_id) is None:
-                raise unknown_client(client_id)
+            client = tx.client(client_id)
+        if client is None:
+            raise unknown_client(client_id)
+        return client["principal"]
+
+    def workspace_root(self, session_id: str) -> str | None:
+        """The root of the workspace a session belongs to; None when there is no such session."""
+        with self.domain.reading() as tx:
+            session = tx.session(session_id)
+            workspace = tx.workspace(session["workspace_id"]) if session else None
+        return workspace["root"] if workspace else None
 
     def renew_client(self, client_id: str, session_id: str) -> None:
         """Any sign of life from a client keeps it connected and renews its claims."""

@@ -65,6 +65,7 @@ class ClientView(TypedDict):
     pid: NotRequired[int | None]
     worktree: NotRequired[str | None]
     first_seen: NotRequired[str | None]
+    principal: NotRequired[str]
 
 
 class EventView(TypedDict):
@@ -72,6 +73,7 @@ class EventView(TypedDict):
     at: str | None
     kind: str
     actor: NotRequired[str]
+    principal: NotRequired[str]
     task_id: NotRequired[str]
     data: NotRequired[dict[str, Any]]
 
@@ -190,6 +192,8 @@ def client_view(client: ClientRow, now: float, lease_seconds: float, *, brief: b
         view["pid"] = client["pid"]
         view["worktree"] = client["worktree"]
         view["first_seen"] = iso(client["first_seen"])
+        if client["principal"]:
+            view["principal"] = client["principal"]
     return view
 
 
@@ -197,6 +201,8 @@ def event_view(event: EventRow) -> EventView:
     view: EventView = {"seq": event["seq"], "at": iso(event["at"]), "kind": event["kind"]}
     if event["actor"]:
         view["actor"] = event["actor"]
+    if event["principal"]:
+        view["principal"] = event["principal"]
     if event["task_id"]:
         view["task_id"] = event["task_id"]
     if data := json.loads(event["data"]):

@@ -20,10 +20,11 @@ from taskweave.core.orchestrator import Orchestrator
 from taskweave.core.tasks import TaskChanges
 from taskweave.dashboard.rendering import Templates
 from taskweave.errors import Conflict, InvalidInput, NotFound, TaskweaveError
+from taskweave.server.access import Forbidden
 from taskweave.server.dispatch import RunDomain
+from taskweave.server.http.bearer_auth import principal_of
 
-DASHBOARD_CLIENT = ClientInfo(name="dashboard", transport="dashboard")
-REFUSAL_STATUS = {InvalidInput: 400, NotFound: 404, Conflict: 409}
+REFUSAL_STATUS = {InvalidInput: 400, NotFound: 404, Conflict: 409, Forbidden: 403}
 
 
 @dataclass(frozen=True)
@@ -38,21 +39,26 @@ class Actions:
         self.orchestrator = orchestrator
         self.templates = templates
         self.run_domain = run_domain
-        self._actors: dict[str, str] = {}
+        self._actors: dict[tuple[str, str | None], str] = {}
 
-    def actor(self, session_id: str) -> str:
-        """The client this dashboard acts as in `session_id`, registered at its first action there."""
-        if session_id not in self._actors:
-            self._actors[session_id] = self.orchestrator.upkeep.register_client(session_id, DASHBOARD_CLIENT)
-        return self._actors[session_id]
+    def actor(self, session_id: str, person: str | None) -> str:
+        """The client the dashboard acts as for `person` (the token's principal; None without tokens)
+        in `session_id`, registered at their first action there."""
+        key = (session_id, person)
+        if key not in self._actors:
+            client = ClientInfo(name="dashboard", transport="dashboard", principal=person)
+            self._actors[key] = self.orchestrator.upkeep.register_client(session_id, client)
+        return self._actors[key]
 
-    async def _act(self, request: Request, act: Callable[[str, str, dict[str, str]], str]) -> Response:
+    async def _act(self, request: Request, act: Callable[[str, str, str, dict[str, str]], str]) -> Response:
         session_id = request.path_params["session_id"]
         task_id = request.path_params.get("task_id", "")
         form = dict(parse_qsl((await request.body()).decode()))
+        principal = principal_of(request.scope)
         status = 200
         try:
-            outcome = Outcome(True, await self.run_domain(act, session_id, task_id, form))
+            actor = await self.run_domain(self.actor, session_id, principal.name if principal else None)
+            outcome = Outcome(True, await self.run_domain(act, session_id, actor, task_id, form))
         except TaskweaveError as error:
             outcome = Outcome(False, error.message, error.hint)
             status = next((code for kind, code in REFUSAL_STATUS.items() if isinstance(error, kind)), 400)
@@ -71,21 +77,21 @@ class Actions:
     async def send_message(self, request: Request) -> Response:
         return await self._act(request, self._send_message)
 
-    def _send_message(self, session_id: str, _: str, form: dict[str, str]) -> str:
+    def _send_message(self, session_id: str, actor: str, _: str, form: dict[str, str]) -> str:
         sent = self.orchestrator.messages.send(
-            session_id, self.actor(session_id), form.get("to", ""), form.get("text", ""), task_id=form.get("task_id") or None
+            session_id, actor, form.get("to", ""), form.get("text", ""), task_id=form.get("task_id") or None
         )
         return f"Sent to {sent['to']}: delivered {sent['delivery']}."
 
-    def _release(self, session_id: str, task_id: str, form: dict[str, str]) -> str:
-        done = self.orchestrator.work.release(session_id, self.actor(session_id), task_id, force=_flag(form, "force"))
+    def _release(self, session_id: str, actor: str, task_id: str, form: dict[str, str]) -> str:
+        done = self.orchestrator.work.release(session_id, actor, task_id, force=_flag(form, "force"))
         how = "stale claim" if done["stale"] else "claim"
         return f"Released the {how} of {done['released_from']} on {task_id}: it is pending again."
 
-    def _cancel(self, session_id: str, task_id: str, form: dict[str, str]) -> str:
+    def _cancel(self, session_id: str, actor: str, task_id: str, form: dict[str, str]) -> str:
         done = self.orchestrator.tasks.cancel(
             session_id,
-            self.actor(session_id),
+            actor,
             task_id,
             reason=form.get("reason") or None,
             cascade=_flag(form, "cascade"),
@@ -94,14 +100,14 @@ class Actions:
         also = f" (and {len(done['cancelled']) - 1} subtask(s))" if len(done["cancelled"]) > 1 else ""
         return f"Cancelled {task_id}{also}."
 
-    def _priority(self, session_id: str, task_id: str, form: dict[str, str]) -> str:
+    def _priority(self, session_id: str, actor: str, task_id: str, form: dict[str, str]) -> str:
         priority = form.get("priority", "")
         if priority not in PRIORITIES:
             raise InvalidInput(f"Priority {priority!r} is not one of {', '.join(PRIORITIES)}.", hint="Pick one from the list.")
         version = form.get("expected_version", "")
         updated = self.orchestrator.tasks.update(
             session_id,
-            self.actor(session_id),
+            actor,
             task_id,
             TaskChanges(priority=priority),
             expected_version=int(version) if version.isdigit() else None,

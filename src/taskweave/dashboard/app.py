@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -12,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from taskweave.core.orchestrator import Orchestrator
 from taskweave.dashboard.actions import REFUSAL_STATUS, Actions, Outcome
@@ -21,20 +23,24 @@ from taskweave.dashboard.pages import Pages
 from taskweave.dashboard.reads import Reads
 from taskweave.dashboard.rendering import Templates
 from taskweave.errors import TaskweaveError
+from taskweave.server.access import Forbidden, Tokens
 from taskweave.server.dispatch import runner_for
+from taskweave.server.http.bearer_auth import principal_of
+
+SESSION_PATH = re.compile(r"^/sessions/([^/]+)")
 
 
 class Dashboard:
     """What one dashboard holds: its reads, templates, live feed and actions."""
 
-    def __init__(self, orchestrator: Orchestrator, *, host: str, token: str | None) -> None:
+    def __init__(self, orchestrator: Orchestrator, *, host: str, tokens: Tokens | None) -> None:
         self.run_domain = runner_for(orchestrator.store, serves_many=True)
         self.reads = Reads(orchestrator)
         self.templates = Templates()
         self.feed = ChangeFeed(orchestrator.store, self.run_domain, Updates(self.reads, self.templates))
         self.pages = Pages(self.reads, self.templates, self.run_domain, self.feed)
         self.actions = Actions(orchestrator, self.templates, self.run_domain)
-        self.guard = Guard(host=host, token=token)
+        self.guard = Guard(host=host, tokens=tokens)
 
     def routes(self) -> list[Route | Mount]:
         pages, actions = self.pages, self.actions
@@ -79,12 +85,34 @@ class Dashboard:
 
         return Starlette(
             routes=self.routes(),
-            middleware=[Middleware(DashboardGuard, guard=self.guard)],
+            middleware=[Middleware(DashboardGuard, guard=self.guard), Middleware(SessionAccess, dashboard=self)],
             exception_handlers={TaskweaveError: self.refused},
             lifespan=lifespan,
         )
 
 
-def dashboard_app(orchestrator: Orchestrator, *, host: str, token: str | None) -> Starlette:
-    """The dashboard for `orchestrator`'s store, bound to `host`; `token` is required off loopback."""
-    return Dashboard(orchestrator, host=host, token=token).app()
+class SessionAccess:
+    """Refuse every page and action of a session whose workspace the request's token does not give it."""
+
+    def __init__(self, app: ASGIApp, dashboard: Dashboard) -> None:
+        self.app = app
+        self.dashboard = dashboard
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        principal = principal_of(scope) if scope["type"] == "http" else None
+        found = SESSION_PATH.match(scope.get("path", "")) if principal is not None else None
+        if principal is not None and principal.workspaces is not None and found is not None:
+            root = await self.dashboard.run_domain(self.dashboard.reads.orchestrator.upkeep.workspace_root, found[1])
+            if root is not None and not principal.may_use(root):
+                request = Request(scope)
+                try:
+                    principal.check(root)
+                except Forbidden as error:
+                    await (await self.dashboard.refused(request, error))(scope, receive, send)
+                    return
+        await self.app(scope, receive, send)
+
+
+def dashboard_app(orchestrator: Orchestrator, *, host: str, tokens: Tokens | None) -> Starlette:
+    """The dashboard for `orchestrator`'s store, bound to `host`; `tokens` are required off loopback."""
+    return Dashboard(orchestrator, host=host, tokens=tokens).app()

@@ -3,10 +3,12 @@
 - Host and Origin: on loopback only the loopback names and origins of
   `taskweave.server.http.transport_security` are answered (no DNS rebinding);
   off loopback an Origin, when sent, must be the page's own.
-- The token (`TASKWEAVE_TOKEN`, required off loopback): the person opens
-  `/?token=...` once and gets an HttpOnly, SameSite=Strict cookie holding a
-  value derived from the token (never the token itself); scripts may send
-  `Authorization: Bearer <token>` instead.
+- Tokens (`TASKWEAVE_TOKEN`, or a token per person in `TASKWEAVE_TOKENS_FILE`;
+  required off loopback): the person opens `/?token=...` once and gets an
+  HttpOnly, SameSite=Strict cookie naming a login of this process (never the
+  token); scripts may send `Authorization: Bearer <token>` instead. The
+  principal the token stands for goes with the request (`principal_of`), so
+  the dashboard shows and changes only the workspaces that token may use.
 - Actions are POSTs that must carry the page's CSRF token: an HMAC, under a
   key of this process, of a random browser id kept in another HttpOnly,
   SameSite=Strict cookie. A cross-site page can neither read the token nor
@@ -25,6 +27,8 @@ from urllib.parse import parse_qsl, urlencode
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from taskweave.server.access import Principal, Tokens
+from taskweave.server.http.bearer_auth import STATE_KEY
 from taskweave.server.http.transport_security import is_loopback, security_settings
 
 CSRF_FIELD = "csrf"
@@ -60,13 +64,13 @@ class Refusal(Exception):
 class Guard:
     """The rules, for one dashboard bound to `host`; `DashboardGuard` applies them to every request."""
 
-    def __init__(self, *, host: str, token: str | None) -> None:
+    def __init__(self, *, host: str, tokens: Tokens | None) -> None:
         self.loopback = is_loopback(host)
         settings = security_settings(host)
         self.allowed_hosts = settings.allowed_hosts if self.loopback else []
         self.allowed_origins = settings.allowed_origins if self.loopback else []
-        self.token = token
-        self.session_value = hmac.new(token.encode(), b"taskweave-dashboard-login", hashlib.sha256).hexdigest() if token else None
+        self.tokens = tokens
+        self._logins: dict[str, Principal] = {}
         self._csrf_key = secrets.token_bytes(32)
 
     def cookie_names(self, scope: Scope) -> tuple[str, str]:
@@ -88,13 +92,22 @@ class Guard:
         if origin != own and not _matches(origin, self.allowed_origins):
             raise Refusal(403, f"Requests from the page at {origin} are refused.", "Use the dashboard's own page.")
 
-    def signed_in(self, headers: Headers, cookies: dict[str, str], login_cookie: str) -> bool:
-        if self.token is None or self.session_value is None:
-            return True
-        bearer = headers.get("authorization", "")
-        if hmac.compare_digest(bearer.encode(), f"Bearer {self.token}".encode()):
-            return True
-        return hmac.compare_digest(cookies.get(login_cookie, "").encode(), self.session_value.encode())
+    def log_in(self, token: str) -> str | None:
+        """A new login for the principal `token` stands for (the value of its cookie); None for a wrong token."""
+        principal = self.tokens.principal(token) if self.tokens else None
+        if principal is None:
+            return None
+        login = secrets.token_urlsafe(32)
+        self._logins[login] = principal
+        return login
+
+    def principal(self, headers: Headers, cookies: dict[str, str], login_cookie: str) -> Principal | None:
+        """Who the request comes from: by its bearer token, else by its login cookie; None when unknown."""
+        assert self.tokens is not None
+        scheme, _, token = headers.get("authorization", "").partition(" ")
+        if scheme.lower() == "bearer" and (found := self.tokens.principal(token.strip())) is not None:
+            return found
+        return self._logins.get(cookies.get(login_cookie, ""))
 
     def check_csrf(self, browser_id: str | None, given: str | None) -> None:
         if not browser_id or not given or not hmac.compare_digest(given.encode(), self.csrf_token(browser_id).encode()):
@@ -127,11 +140,15 @@ class DashboardGuard:
         secure = scope.get("scheme") == "https"
         query = dict(parse_qsl(scope.get("query_string", b"").decode()))
         given_token = query.get(TOKEN_PARAMETER)
-        if given_token is not None and self.guard.token is not None and scope["method"] in SAFE_METHODS:
-            if hmac.compare_digest(given_token.encode(), self.guard.token.encode()):
-                await _sign_in(send, scope, query, login_cookie, self.guard.session_value or "", secure)
+        if given_token is not None and scope["method"] in SAFE_METHODS:
+            login = self.guard.log_in(given_token)
+            if login is not None:
+                await _sign_in(send, scope, query, login_cookie, login, secure)
                 return
-        if not self.guard.signed_in(headers, cookies, login_cookie):
+        state = scope.setdefault("state", {})
+        if self.guard.tokens is not None:
+            state[STATE_KEY] = self.guard.principal(headers, cookies, login_cookie)
+        if self.guard.tokens is not None and state[STATE_KEY] is None:
             await _refuse(
                 send,
                 Refusal(
@@ -146,7 +163,6 @@ class DashboardGuard:
         new_browser = browser_id is None
         if browser_id is None:
             browser_id = secrets.token_urlsafe(24)
-        state = scope.setdefault("state", {})
         state["browser_id"] = browser_id
         state["csrf_token"] = self.guard.csrf_token(browser_id)
         if scope["method"] not in SAFE_METHODS:

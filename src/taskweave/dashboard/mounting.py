@@ -11,11 +11,14 @@ from starlette.types import ASGIApp
 
 from taskweave.core.orchestrator import Orchestrator
 from taskweave.dashboard.app import dashboard_app
+from taskweave.server.access import Tokens
 
 
-def with_dashboard(mcp_app: Starlette, edge: ASGIApp, orchestrator: Orchestrator, *, host: str, token: str | None) -> Starlette:
+def with_dashboard(
+    mcp_app: Starlette, edge: ASGIApp, orchestrator: Orchestrator, *, host: str, tokens: Tokens | None
+) -> Starlette:
     """`edge` (the MCP app behind its own checks) at `/mcp`, the dashboard at `/`; both lifespans run."""
-    dashboard = dashboard_app(orchestrator, host=host, token=token)
+    dashboard = dashboard_app(orchestrator, host=host, tokens=tokens)
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:

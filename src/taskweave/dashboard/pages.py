@@ -14,6 +14,7 @@ from taskweave.dashboard.reads import Cursor, Reads
 from taskweave.dashboard.rendering import Templates
 from taskweave.errors import InvalidInput
 from taskweave.server.dispatch import RunDomain
+from taskweave.server.http.bearer_auth import principal_of
 
 NO_STORE = {"cache-control": "no-store"}
 
@@ -44,7 +45,9 @@ class Pages:
         return self._html(self.templates.part(macro, now=self.reads.now, **arguments))
 
     async def sessions(self, request: Request) -> Response:
-        listing = await self.run_domain(self.reads.orchestrator.sessions.listing, None)
+        principal = principal_of(request.scope)
+        within = principal.workspaces if principal else None
+        listing = await self.run_domain(lambda: self.reads.orchestrator.sessions.listing(None, within=within))
         workspaces: dict[str, list[Any]] = {}
         for entry in listing["sessions"]:
             workspaces.setdefault(entry["workspace_root"], []).append(entry)

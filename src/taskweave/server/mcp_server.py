@@ -14,7 +14,7 @@ import logging
 import warnings
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 
 import anyio
 import anyio.to_thread
@@ -24,16 +24,18 @@ from mcp.server.lowlevel import Server
 from mcp.shared.exceptions import MCPError
 
 from taskweave import __version__
-from taskweave.core import tool_names
+from taskweave.core import limits, tool_names
 from taskweave.core.clients import ClientInfo
 from taskweave.core.orchestrator import Orchestrator
 from taskweave.core.sessions import no_active_session
 from taskweave.errors import InvalidInput, NotFound, TaskweaveError
 from taskweave.server import json_schema
+from taskweave.server.access import Forbidden, Principal
 from taskweave.server.arguments import Arguments
 from taskweave.server.connections import Binding, Connections, StreamConnection, connection_key
 from taskweave.server.dispatch import runner_for
 from taskweave.server.error_mapping import internal_tool_error, tool_error, tool_result
+from taskweave.server.http.bearer_auth import principal_of
 from taskweave.server.notifications import ChangeNotifier
 from taskweave.server.prompt import WORKFLOW_PROMPT
 from taskweave.server.resources import Resources
@@ -58,6 +60,13 @@ INSTRUCTIONS = (
     "to; on stateless HTTP (no Mcp-Session-Id) pass both to every call. A retry with the same idempotency_key "
     f"and arguments returns the first answer. Read artifacts and tasks with {tool_names.READ_ARTIFACT}."
 )
+
+
+class _CallerFields(TypedDict):
+    orchestrator: Orchestrator
+    client: ClientInfo
+    detect: Callable[[str | None], Detection]
+    principal: Principal | None
 
 
 class TaskweaveServer:
@@ -200,9 +209,11 @@ class TaskweaveServer:
         return {**result, "messages": unread} if unread else result
 
     async def _caller(self, ctx: Ctx, tool: Tool[Any], args: Arguments) -> Anyone:
-        """Resolve as much of the caller as the tool's scope needs: its session, its client."""
+        """Resolve as much of the caller as the tool's scope needs (its session, its client), and refuse
+        what its token does not give it."""
         key = connection_key(ctx)
         binding = self.connections.get(key)
+        principal = principal_of(ctx.request.scope) if ctx.request is not None else None
         roots: list[str] | None = None
 
         async def roots_once() -> list[str]:
@@ -215,16 +226,24 @@ class TaskweaveServer:
         if uses_roots and "working_directory" not in args:
             await roots_once()
         given_client = args.optional_text("client_id")
-        if given_client and tool.name != tool_names.INITIALIZE_SESSION:
-            await self.run_domain(self.orchestrator.upkeep.require_client, given_client)
+        if given_client:
+            owner = await self.run_domain(self.orchestrator.upkeep.client_principal, given_client)
+            if principal is not None and owner is not None and owner != principal.name:
+                raise Forbidden(
+                    f"The client {limits.shown(given_client)} acts for someone else.",
+                    hint="Use the client_id your own initialize returned, or omit it.",
+                )
         client_id = given_client or binding.client_id
-        client = self._client_info(ctx)
+        client = self._client_info(ctx, principal)
         found_roots = roots or []
-        detect: Callable[[str | None], Detection] = lambda directory: self._detect(directory, found_roots)
+        detect: Callable[[str | None], Detection] = lambda directory: self._detect(directory, found_roots, principal)
         orchestrator = self.orchestrator
+        common = Anyone(orchestrator=orchestrator, client=client, detect=detect, client_id=client_id, principal=principal)
+        if given_session := args.optional_text("session_id"):
+            await self.run_domain(common.check_session, given_session)
         if tool.scope is Anyone:
-            return Anyone(orchestrator=orchestrator, client=client, detect=detect, client_id=client_id)
-        session_id = args.optional_text("session_id") or binding.session_id
+            return common
+        session_id = given_session or binding.session_id
         if session_id is None:
             if key is None:
                 raise InvalidInput(
@@ -232,32 +251,27 @@ class TaskweaveServer:
                     hint=f"Pass the session_id {tool_names.INITIALIZE_SESSION} returned: a stateless request "
                     "has no connection to remember it.",
                 )
-            workspace = await self.run_domain(self._detect, None, await roots_once())
+            workspace = await self.run_domain(self._detect, None, await roots_once(), principal)
             session_id = await self.run_domain(orchestrator.sessions.active_session_id, workspace)
             if session_id is None:
                 raise no_active_session(workspace.root)
+        fields: _CallerFields = {"orchestrator": orchestrator, "client": client, "detect": detect, "principal": principal}
         if not issubclass(tool.scope, Attributed):
-            return InSession(
-                orchestrator=orchestrator, client=client, detect=detect, client_id=client_id, session_id=session_id
-            )
+            return InSession(**fields, client_id=client_id, session_id=session_id)
         if client_id is None and key is not None:
             client_id = await self.run_domain(orchestrator.upkeep.register_client, session_id, client)
             self.connections.bind(key, session_id, client_id)
         if tool.scope is Attributed:
-            return Attributed(
-                orchestrator=orchestrator, client=client, detect=detect, client_id=client_id, session_id=session_id
-            )
+            return Attributed(**fields, client_id=client_id, session_id=session_id)
         if client_id is None:
             raise InvalidInput(
                 f"{tool.name} works on a claim, and claims belong to a client: this request names none.",
                 hint=f"Pass the client_id {tool_names.INITIALIZE_SESSION} returned: a stateless request has no "
                 "connection to remember it.",
             )
-        return AsClient(
-            orchestrator=orchestrator, client=client, detect=detect, client_id=client_id, session_id=session_id
-        )
+        return AsClient(**fields, client_id=client_id, session_id=session_id)
 
-    def _detect(self, directory: str | None, roots: list[str]) -> Detection:
+    def _detect(self, directory: str | None, roots: list[str], principal: Principal | None) -> Detection:
         """The caller's workspace. A daemon serves many projects: its own directory is nobody's workspace."""
         found = detect_workspace(directory, roots=roots)
         if self.transport == "http" and found.source in ("env", "cwd"):
@@ -266,15 +280,18 @@ class TaskweaveServer:
                 "it has no working_directory and the client gave no roots.",
                 hint="Pass working_directory (your project's absolute path).",
             )
+        if principal is not None:
+            principal.check(found.root)
         return found
 
-    def _client_info(self, ctx: Ctx) -> ClientInfo:
+    def _client_info(self, ctx: Ctx, principal: Principal | None) -> ClientInfo:
         params = ctx.session.client_params
         info = params.client_info if params else None
         return ClientInfo(
             name=info.name if info else "unknown",
             version=info.version if info else "",
             transport=self.transport,
+            principal=principal.name if principal else None,
         )
 
     async def _roots(self, ctx: Ctx, binding: Binding) -> list[str]:

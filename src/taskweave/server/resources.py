@@ -13,6 +13,7 @@ from taskweave.errors import TaskweaveError
 from taskweave.server.connections import Connections, connection_key
 from taskweave.server.dispatch import RunDomain
 from taskweave.server.error_mapping import request_error
+from taskweave.server.http.bearer_auth import principal_of
 from taskweave.server.notifications import ChangeNotifier
 
 Ctx = ServerRequestContext[Any, Any]
@@ -55,9 +56,20 @@ class Resources:
     async def read(self, ctx: Ctx, params: types.ReadResourceRequestParams) -> types.ReadResourceResult:
         uri = str(params.uri)
         try:
+            await self.run_domain(self._check_access, ctx, uri)
             return await self._read(uri)
         except TaskweaveError as error:
             raise request_error(error) from None
+
+    def _check_access(self, ctx: Ctx, uri: str) -> None:
+        """Refuse a resource of a workspace the caller's token does not give it."""
+        principal = principal_of(ctx.request.scope) if ctx.request is not None else None
+        if principal is None or principal.workspaces is None:
+            return
+        session_id = self.orchestrator.reading.session_of(uri)
+        root = self.orchestrator.upkeep.workspace_root(session_id) if session_id else None
+        if root is not None:
+            principal.check(root)
 
     async def _read(self, uri: str) -> types.ReadResourceResult:
         found = await self.run_domain(self.orchestrator.reading.resource, uri)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from taskweave.core.domain import DEFAULT_LEASE_SECONDS, Settings
 from taskweave.errors import InvalidInput
+from taskweave.server.access import Tokens
 from taskweave.server.http.transport_security import is_loopback
 
 if TYPE_CHECKING:
@@ -50,14 +51,24 @@ def settings_from_env(environ: Mapping[str, str] = os.environ) -> tuple[Settings
     return Settings(lease_seconds=max(1, round(lease))), _env_number(environ, "TASKWEAVE_SWEEP_SECONDS", SWEEP_SECONDS)
 
 
+def _tokens(environ: Mapping[str, str]) -> Tokens | None:
+    """The tokens the daemon takes: a tokens file (one per person), or the one shared token, or none."""
+    if path := environ.get("TASKWEAVE_TOKENS_FILE"):
+        return Tokens.load(path)
+    if token := environ.get("TASKWEAVE_TOKEN"):
+        return Tokens.single(token)
+    return None
+
+
 def serve(*, store: str | None, http: bool, host: str, port: int) -> None:
     _configure_logging()
     settings, sweep_seconds = settings_from_env()
-    token = os.environ.get("TASKWEAVE_TOKEN") or None
-    if http and not is_loopback(host) and token is None:
+    tokens = _tokens(os.environ) if http else None
+    if http and not is_loopback(host) and tokens is None:
         raise InvalidInput(
             f"Serving HTTP on {host} would expose the store to the network without authentication.",
-            hint="Set TASKWEAVE_TOKEN to a secret bearer token, or bind to 127.0.0.1.",
+            hint="Set TASKWEAVE_TOKEN to a secret bearer token (or TASKWEAVE_TOKENS_FILE to a tokens file), "
+            "or bind to 127.0.0.1.",
         )
 
     import anyio
@@ -74,7 +85,7 @@ def serve(*, store: str | None, http: bool, host: str, port: int) -> None:
         if http:
             from taskweave.server.http.daemon import serve_http
 
-            anyio.run(lambda: serve_http(app, host=host, port=port, token=token))
+            anyio.run(lambda: serve_http(app, host=host, port=port, tokens=tokens))
         else:
             anyio.run(_serve_stdio, app)
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from taskweave.core import tool_names as names
+from taskweave.core import uris
 from taskweave.core.clients import ClientInfo
 from taskweave.core.model import COMPLETION_STATUSES, PRIORITIES, STATUSES
 from taskweave.core.orchestrator import Orchestrator
@@ -23,6 +24,7 @@ from taskweave.core.reading import DEFAULT_READ_CHARS
 from taskweave.core.sessions import DETAILS
 from taskweave.core.tasks import DEFAULT_PAGE, TaskChanges, TaskDraft
 from taskweave.core.work import ArtifactInput
+from taskweave.server.access import Principal
 from taskweave.server.arguments import Arguments
 from taskweave.server.json_schema import Schema, array, boolean, integer, obj, string
 from taskweave.workspace import Detection
@@ -30,13 +32,21 @@ from taskweave.workspace import Detection
 
 @dataclass(frozen=True, kw_only=True)
 class Anyone:
-    """A caller whose session need not be known."""
+    """A caller whose session need not be known; `principal` is who its token stands for (None: no tokens)."""
 
     orchestrator: Orchestrator
     client: ClientInfo
     client_id: str | None
     detect: Callable[[str | None], Detection]
+    principal: Principal | None = None
     bindings: list[tuple[str, str | None]] = field(default_factory=list)
+
+    def check_session(self, session_id: str) -> None:
+        """Refuse a session of a workspace the caller's token does not give it."""
+        if self.principal is not None and self.principal.workspaces is not None:
+            root = self.orchestrator.upkeep.workspace_root(session_id)
+            if root is not None:
+                self.principal.check(root)
 
     def bind(self, session_id: str, client_id: str | None) -> None:
         """Ask the server to bind this connection to a session (and client) after the call."""
@@ -213,7 +223,7 @@ def _synthesize(call: Attributed, args: Arguments) -> Mapping[str, Any]:
 
 def _list_sessions(call: Anyone, args: Arguments) -> Mapping[str, Any]:
     workspace = None if args.flag("all") else call.detect(args.optional_text("working_directory"))
-    return call.orchestrator.sessions.listing(workspace)
+    return call.orchestrator.sessions.listing(workspace, within=call.principal.workspaces if call.principal else None)
 
 
 def _resume(call: Anyone, args: Arguments) -> Mapping[str, Any]:
@@ -243,6 +253,9 @@ def _send_message(call: Attributed, args: Arguments) -> Mapping[str, Any]:
 
 
 def _read_artifact(call: Anyone, args: Arguments) -> Mapping[str, Any]:
+    uri = args.optional_text("uri") or uris.artifact_uri(args.optional_text("artifact_id") or "")
+    if session_id := call.orchestrator.reading.session_of(uri):
+        call.check_session(session_id)
     return call.orchestrator.reading.page(
         uri=args.optional_text("uri"),
         artifact_id=args.optional_text("artifact_id"),

@@ -141,6 +141,7 @@ class EventRow(TypedDict):
     kind: str
     task_id: str | None
     data: str
+    principal: str | None
 
 
 class MessageRow(TypedDict):

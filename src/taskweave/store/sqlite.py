@@ -31,6 +31,7 @@ from typing import IO, TYPE_CHECKING, Any
 from taskweave.errors import StoreBusy, StoreError
 from taskweave.store import waiting
 from taskweave.store.base import BackupReport, RestoreReport, Store, StoreDescription, newer_schema
+from taskweave.store.records import SessionRow
 from taskweave.store.schema import MIGRATIONS, SCHEMA_VERSION
 from taskweave.store.transaction import Transaction
 from taskweave.store.waiting import FileTurn, take
@@ -134,8 +135,9 @@ class SQLiteTransaction(Transaction):
     def _execute(self, sql: str, params: Sequence[Any]) -> sqlite3.Cursor:
         return self._connection.execute(sql, params)
 
-    def lock_session(self, session_id: str) -> None:
-        """Nothing to do: a write transaction already holds SQLite's single write lock."""
+    def lock_session(self, session_id: str) -> SessionRow | None:
+        """A write transaction already holds SQLite's single write lock: only the session to read."""
+        return self.session(session_id)
 
     def lock_workspace(self, workspace_id: str) -> None:
         """Nothing to do: a write transaction already holds SQLite's single write lock."""
@@ -226,7 +228,7 @@ class SQLiteStore(Store):
             what = "replaced by another file"
         raise StoreError(
             f"The store file {self.path} was {what} while this server was using it; nothing was changed, and "
-            "this server stops answering so that nothing more is written where it would be lost.",
+            "this server refuses every call from now on so that nothing more is written where it would be lost.",
             hint=f"Stop the servers using it (close their client windows). {RESTORE_HINT}",
         )
 

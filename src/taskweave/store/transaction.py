@@ -90,8 +90,8 @@ class Transaction(ABC):
         """Run one statement; return a cursor-like object with `fetchone`, `fetchall`, `rowcount`."""
 
     @abstractmethod
-    def lock_session(self, session_id: str) -> None:
-        """Serialize writers of one session until this transaction ends."""
+    def lock_session(self, session_id: str) -> SessionRow | None:
+        """Serialize writers of one session until this transaction ends; the session as locked (None: no such)."""
 
     @abstractmethod
     def lock_workspace(self, workspace_id: str) -> None:
@@ -110,6 +110,11 @@ class Transaction(ABC):
 
     def run(self, sql: str, *params: Any) -> int:
         return self._execute(sql, params).rowcount
+
+    def later(self, sql: str, *params: Any) -> None:
+        """A statement whose result nobody reads. It runs in order with the others, but an implementation
+        may send it together with the next statement that is read, or with the commit."""
+        self._execute(sql, params)
 
     # -- store metadata ---------------------------------------------------
 
@@ -187,11 +192,24 @@ class Transaction(ABC):
         )
 
     def set_session_metadata(self, session_id: str, metadata: dict[str, Any]) -> None:
-        self.run("UPDATE sessions SET metadata = ? WHERE id = ?", json.dumps(metadata), session_id)
+        self.later("UPDATE sessions SET metadata = ? WHERE id = ?", json.dumps(metadata), session_id)
 
-    def sessions(self, workspace_id: str | None, limit: int) -> list[ListedSession]:
-        where = "WHERE s.workspace_id = ?" if workspace_id else ""
-        params: tuple[Any, ...] = (workspace_id,) if workspace_id else ()
+    def sessions(
+        self, workspace_id: str | None, limit: int, within: tuple[str, ...] | None = None
+    ) -> list[ListedSession]:
+        """Most recently active first; `within` keeps those whose workspace root is one of, or under, those roots."""
+        conditions: list[str] = []
+        params: list[Any] = []
+        if workspace_id:
+            conditions.append("s.workspace_id = ?")
+            params.append(workspace_id)
+        if within is not None:
+            under = ["w.root = ? OR substr(w.root, 1, ?) = ?"] * len(within)
+            conditions.append("(" + " OR ".join(under) + ")" if under else "FALSE")
+            for root in within:
+                prefix = root.rstrip("/") + "/"
+                params += [root, len(prefix), prefix]
+        where = "WHERE " + " AND ".join(conditions) if conditions else ""
         rows = self.all(
             f"SELECT s.*, w.root AS workspace_root FROM sessions s JOIN workspaces w ON w.id = s.workspace_id "
             f"{where} ORDER BY s.last_activity_at DESC, s.id LIMIT ?",
@@ -227,11 +245,11 @@ class Transaction(ABC):
         """Record activity: the client is connected, bound to `session_id`, and each claim it holds
         is renewed for its own lease length once half of that lease has passed (so a busy client
         does not rewrite its claims on every call)."""
-        self.run(
+        self.later(
             "UPDATE clients SET last_seen = ?, state = 'connected', session_id = ? WHERE id = ?",
             now, session_id, client_id,
         )
-        self.run(
+        self.later(
             "UPDATE tasks SET claim_expires_at = ? + claim_lease_seconds WHERE claimed_by = ? "
             "AND status = 'in_progress' AND claim_expires_at < ? + claim_lease_seconds / 2",
             now, client_id, now,
@@ -286,7 +304,7 @@ class Transaction(ABC):
 
     def insert_task(self, fields: Row) -> None:
         columns = ", ".join(fields)
-        self.run(f"INSERT INTO tasks ({columns}) VALUES ({_placeholders(list(fields))})", *fields.values())
+        self.later(f"INSERT INTO tasks ({columns}) VALUES ({_placeholders(list(fields))})", *fields.values())
         self._count_status_change(fields["session_id"], None, fields["status"])
         if fields.get("parent_id"):
             self._adopt(fields["parent_id"], fields["status"], +1)
@@ -315,7 +333,7 @@ class Transaction(ABC):
         stopped_being_parent = step < 0 and row["children"] == 0
         if became_parent or stopped_being_parent:
             column = PARENT_COUNT_COLUMNS[row["status"]]
-            self.run(f"UPDATE sessions SET {column} = {column} + ? WHERE id = ?", step, row["session_id"])
+            self.later(f"UPDATE sessions SET {column} = {column} + ? WHERE id = ?", step, row["session_id"])
 
     def update_task(self, task_id: str, fields: Row, *, expected_version: int | None = None) -> bool:
         """Apply `fields` and bump the version; False when `expected_version` no longer matches."""
@@ -406,13 +424,13 @@ class Transaction(ABC):
         left = before["status"]
         self._count_status_change(before["session_id"], left, entered, parent=before["children"] > 0)
         if (left == "completed") != (entered == "completed"):
-            self.run(
+            self.later(
                 "UPDATE tasks SET waiting_on = waiting_on + ? "
                 "WHERE id IN (SELECT task_id FROM task_dependencies WHERE depends_on = ?)",
                 -1 if entered == "completed" else 1, task_id,
             )
         if before["parent_id"] is not None and (left in FINISHED_STATUSES) != (entered in FINISHED_STATUSES):
-            self.run(
+            self.later(
                 "UPDATE tasks SET open_children = open_children + ? WHERE id = ?",
                 -1 if entered in FINISHED_STATUSES else 1, before["parent_id"],
             )
@@ -424,7 +442,7 @@ class Transaction(ABC):
             changes.append(f"{columns[entered]} = {columns[entered]} + 1")
             if left is not None:
                 changes.append(f"{columns[left]} = {columns[left]} - 1")
-        self.run(f"UPDATE sessions SET {', '.join(changes)} WHERE id = ?", session_id)
+        self.later(f"UPDATE sessions SET {', '.join(changes)} WHERE id = ?", session_id)
 
     def dependencies(self, task_id: str) -> list[TaskRow]:
         rows = self.all(
@@ -446,7 +464,7 @@ class Transaction(ABC):
 
     def add_dependencies(self, task_id: str, depends_on: Sequence[str]) -> None:
         for dependency in depends_on:
-            self.run("INSERT INTO task_dependencies (task_id, depends_on) VALUES (?, ?)", task_id, dependency)
+            self.later("INSERT INTO task_dependencies (task_id, depends_on) VALUES (?, ?)", task_id, dependency)
         if depends_on:
             self._recount_waiting(task_id)
 
@@ -457,7 +475,7 @@ class Transaction(ABC):
             self._recount_waiting(task_id)
 
     def _recount_waiting(self, task_id: str) -> None:
-        self.run(
+        self.later(
             "UPDATE tasks SET waiting_on = (SELECT COUNT(*) FROM task_dependencies d JOIN tasks dep "
             "ON dep.id = d.depends_on WHERE d.task_id = tasks.id AND dep.status <> 'completed') WHERE id = ?",
             task_id,
@@ -631,7 +649,7 @@ class Transaction(ABC):
         now: float,
     ) -> str:
         artifact_id = new_id("a")
-        self.run(
+        self.later(
             "INSERT INTO artifacts (id, session_id, task_id, kind, name, mime_type, content, size, created_by, "
             "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             artifact_id, session_id, task_id, kind, name, mime_type, content, len(content.encode()), created_by, now,
@@ -664,7 +682,7 @@ class Transaction(ABC):
         assert row is not None
         seq = int(row["message_seq"])
         values = {**fields, "seq": seq}
-        self.run(
+        self.later(
             f"INSERT INTO messages ({', '.join(values)}) VALUES ({_placeholders(list(values))})", *values.values()
         )
         return seq
@@ -715,19 +733,19 @@ class Transaction(ABC):
         it), and mark the specialist messages it was given as delivered."""
         for_specialist = [m["id"] for m in given if m["recipient_kind"] == "specialist"]
         if for_specialist:
-            self.run(
+            self.later(
                 f"UPDATE messages SET delivered_to = ?, delivered_at = ? WHERE id IN ({_placeholders(for_specialist)})",
                 client_id, now, *for_specialist,
             )
-            self.run(
+            self.later(
                 "UPDATE sessions SET specialist_messages_waiting = specialist_messages_waiting - ? WHERE id = ?",
                 len(for_specialist), session_id,
             )
         cursor = max((m["seq"] for m in given if m["recipient_kind"] != "specialist"), default=None)
         if cursor is not None:
-            self.run("UPDATE clients SET message_seq = ? WHERE id = ?", cursor, client_id)
+            self.later("UPDATE clients SET message_seq = ? WHERE id = ?", cursor, client_id)
         if not self.unread_direct(session_id, client_id, 1):
-            self.run(
+            self.later(
                 "UPDATE clients SET message_seq = (SELECT message_seq FROM sessions WHERE id = ?) WHERE id = ?",
                 session_id, client_id,
             )
@@ -736,25 +754,25 @@ class Transaction(ABC):
 
     def append_event(
         self, session_id: str, kind: str, actor: str | None, now: float, task_id: str | None = None, **data: Any
-    ) -> int:
-        row = self.one(
-            "UPDATE sessions SET last_event_seq = last_event_seq + 1, last_activity_at = ? WHERE id = ? "
-            "RETURNING last_event_seq",
+    ) -> None:
+        """Log a change under the session's next event number; the session's writers hold its lock, so the
+        numbers stay gap-free, and neither statement waits for an answer."""
+        self.later(
+            "UPDATE sessions SET last_event_seq = last_event_seq + 1, last_activity_at = ? WHERE id = ?",
             now, session_id,
         )
-        assert row is not None
-        seq = int(row["last_event_seq"])
-        self.run(
-            "INSERT INTO events (session_id, seq, at, actor, kind, task_id, data) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            session_id, seq, now, actor, kind, task_id, json.dumps(data, separators=(",", ":")),
+        self.later(
+            "INSERT INTO events (session_id, seq, at, actor, kind, task_id, data) "
+            "VALUES (?, (SELECT last_event_seq FROM sessions WHERE id = ?), ?, ?, ?, ?, ?)",
+            session_id, session_id, now, actor, kind, task_id, json.dumps(data, separators=(",", ":")),
         )
         self.announce_change(session_id)
-        return seq
 
     def events_since(self, session_id: str, since: int, limit: int) -> list[EventRow]:
+        """The session's events after `since`, each with the principal its actor acts for."""
         rows = self.all(
-            "SELECT seq, at, actor, kind, task_id, data FROM events WHERE session_id = ? AND seq > ? "
-            "ORDER BY seq LIMIT ?",
+            "SELECT e.seq, e.at, e.actor, e.kind, e.task_id, e.data, c.principal FROM events e "
+            "LEFT JOIN clients c ON c.id = e.actor WHERE e.session_id = ? AND e.seq > ? ORDER BY e.seq LIMIT ?",
             session_id, since, limit,
         )
         return cast(list[EventRow], rows)
@@ -842,7 +860,7 @@ class Transaction(ABC):
     def remember_response(
         self, session_id: str, key: str, tool: str, request_hash: str, response: str, now: float
     ) -> None:
-        self.run(
+        self.later(
             "INSERT INTO idempotency_keys (session_id, key, tool, request_hash, response, created_at) "
             "VALUES (?, ?, ?, ?, ?, ?)",
             session_id, key, tool, request_hash, response, now,

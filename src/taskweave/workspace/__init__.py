@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from taskweave.workspace.catalog import load_catalog
 from taskweave.workspace.classify import classify
@@ -40,7 +41,7 @@ def detect_workspace(
     found = find_root(start.path, scanner=scanner, catalog=catalog, home=home_dir(environ))
 
     warnings = [*start.warnings, *found.warnings]
-    config: dict = {}
+    config: dict[str, Any] = {}
     if found.config_path:
         config, config_warnings = read_config(found.config_path)
         warnings.extend(config_warnings)

@@ -12,7 +12,11 @@ adding entries, not code. An entry has:
 - `primary`: whether finding it at the root makes its types the project's own
   (default: root-making kinds do, config markers do not);
 - `requires`: names of which at least one must sit next to the marker
-  (a trailing `/` means a directory), for names that are ambiguous alone.
+  (a trailing `/` means a directory), for names that are ambiguous alone;
+- `weak`: the file commonly serves another language's project (a
+  requirements list for docs tooling, a Gemfile for release scripts, a docs
+  site's configuration), so it does not stop the rules for roots without an
+  entry point.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ class Marker:
     family: str | None = None
     primary: bool = False
     requires: tuple[str, ...] = ()
+    weak: bool = False
 
     @property
     def makes_root(self) -> bool:
@@ -70,6 +75,8 @@ class Catalog:
             else:
                 self._paths.append(marker)
         self._root_paths = [marker for marker in self._paths if marker.makes_root]
+        self._project_paths = [marker for marker in self._paths if (marker.makes_root or marker.primary)
+                               and not _is_glob(marker.pattern.split("/", 1)[0])]
         # One combined pattern rejects the many names that match no glob in a single call.
         self._any_glob = re.compile("|".join(f"(?:{regex.pattern})" for regex, _ in self._globs) or "(?!)")
 
@@ -98,6 +105,13 @@ class Catalog:
         found = [hit for hit in self.hits(scanner.list(directory), strict=False) if hit.marker.makes_root]
         return found + self._path_hits(directory, scanner, self._root_paths, strict=False)
 
+    def project_hits(self, directory: str, scanner: Scanner) -> list[Hit]:
+        """The markers that make a directory below the root a project of its own: root-making names, and
+        the path markers that define a project (a Unity project's settings, an Ansible roles tree) whose
+        first component is a plain name, so that trying them costs one lookup per directory."""
+        found = [hit for hit in self.hits(scanner.list(directory)) if hit.marker.makes_root]
+        return found + self._path_hits(directory, scanner, self._project_paths, strict=True)
+
     def _path_hits(self, directory: str, scanner: Scanner, markers: list[Marker], *, strict: bool) -> list[Hit]:
         listing = scanner.list(directory)
         found: list[Hit] = []
@@ -121,12 +135,16 @@ def _satisfied(marker: Marker, listing: Listing) -> bool:
     return False
 
 
+def _is_glob(part: str) -> bool:
+    return any(char in part for char in "*?[")
+
+
 def _find_path(directory: str, parts: list[str], scanner: Scanner) -> str | None:
     """The first relative path under `directory` matching the glob components `parts`."""
     head, rest = parts[0], parts[1:]
     listing = scanner.list(directory)
     names = listing.dirs if rest else listing.files | listing.dirs
-    if not any(char in head for char in "*?["):
+    if not _is_glob(head):
         candidates = [head] if head in names else []
     else:
         candidates = sorted(name for name in names if fnmatch.fnmatchcase(name, head))
@@ -157,5 +175,6 @@ def load_catalog() -> Catalog:
             family=entry.get("family"),
             primary=entry.get("primary", kind in ROOT_KINDS),
             requires=tuple(entry.get("requires", ())),
+            weak=entry.get("weak", False),
         ))
     return Catalog(markers)

@@ -8,14 +8,20 @@ The rules, in order:
    sources are really there.
 2. Platform and content ids that define the repository (android, godot, hugo,
    helm, ...) come from the same markers; `docker`, `kubernetes`, `nix` and
-   `bazel` only when they are the sole entry point or the main artifact.
-3. A manifest that is only tooling for another language (a fastlane Gemfile
-   in an iOS library) is evidence, not a type, when its language has no
-   sources outside tests, docs and scripts while another ecosystem has.
+   `bazel` only when they are the sole entry point or the main artifact, and
+   a documentation site's configuration only when nothing else is there.
+3. Without a strong entry point (weak ones are files that commonly serve
+   another language: a requirements list, a Gemfile, a Rakefile, a docs
+   site's configuration, infrastructure): a home-directory layout is
+   dotfiles, and nested projects are typed by what they collect.
 4. The dominant source language, when it clearly dominates and is not yet
    covered; never for content repositories.
-5. Without a root entry point: what the nested projects collect, then layout
-   conventions (dotfiles, prose-only docs, a lone script).
+5. A manifest that is only tooling for another language is evidence, not a
+   type, when its language has no sources outside tests, docs and scripts:
+   the language of the product code is the type instead, or documentation
+   when the tree is prose.
+6. Without any type: layout conventions (a lone script, prose, a collection
+   of configuration files, a small codebase in one language).
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ from taskweave.workspace import contents
 from taskweave.workspace.catalog import Catalog, Hit
 from taskweave.workspace.languages import LANGUAGE_TYPES
 from taskweave.workspace.scan import Listing, Scanner
-from taskweave.workspace.stats import AUXILIARY_DIRS, Survey, survey
+from taskweave.workspace.stats import AUXILIARY_DIRS, NestedProject, Survey, survey
 
 CONTENT_TYPES = frozenset({"hugo", "jekyll", "latex", "docs", "godot", "unity", "helm", "ansible", "terraform"})
 """Repositories whose files are content, not a program: no dominant-language type."""
@@ -36,15 +42,21 @@ CONTENT_TYPES = frozenset({"hugo", "jekyll", "latex", "docs", "godot", "unity", 
 INFRA_TYPES = frozenset({"docker", "kubernetes", "nix", "bazel"})
 """Types that describe packaging or infrastructure unless nothing else is there."""
 
+ARTIFACT_LANGUAGES = {"Nix": "nix", "Starlark": "bazel"}
+"""Languages whose files are an infrastructure type's own product (Nix expressions, Bazel rules)."""
+
 DOMINANT_SHARE, DOMINANT_MIN_FILES = 0.40, 10
 JUPYTER_SHARE = 0.30
 FAMILY_SHARE = 0.25
 C_MIN_SHARE, C_MIN_FILES = 0.10, 30
 COLLECTION_SHARE = 1 / 3
+INFRA_COLLECTION_SHARE = 2 / 3
 EVIDENCE_ITEMS = 10
 """Longest list of languages, nested projects or skipped directories shown in the evidence."""
 MAX_SCRIPTS_READ = 20
 PROSE_RATIO = 4
+CONFIG_SET_MIN_FILES, CONFIG_SET_SOURCE_SHARE = 20, 0.02
+"""A tree of at least this many files with at most this share of source files is a collection of configuration."""
 
 FAMILY_LANGUAGES = {
     "c-family": {"C": "c", "C++": "cpp"},
@@ -52,6 +64,9 @@ FAMILY_LANGUAGES = {
     "apple": {"Swift": "swift", "Objective-C": "objc", "Objective-C++": "objc"},
 }
 FAMILY_DEFAULT = {"c-family": None, "jvm": "java", "apple": "swift"}
+FAMILY_MIN = {"c-family": ("C", "C++", "C/C++ header"), "apple": ("Swift", "Objective-C", "Objective-C++")}
+"""Families whose build files stand for their languages only when those are a real part of the code
+(at least C_MIN_FILES files or C_MIN_SHARE of the sources); otherwise they build or package another one."""
 
 FLUTTER_PLATFORMS = ("android", "ios", "web", "linux", "macos", "windows")
 RC_NAMES = frozenset({
@@ -61,9 +76,13 @@ RC_NAMES = frozenset({
 """Home configuration files that dotfiles repositories often keep without the dot."""
 DOTFILE_NAMES = RC_NAMES | frozenset({
     "config", "local", "bash_aliases", "profile", "zshenv", "aliases", "functions", "exports",
-    "screenrc", "wgetrc", "curlrc", "hushlogin",
+    "screenrc", "wgetrc", "curlrc", "hushlogin", "macos", "osx", "gitignore_global", "xdefaults",
+    "emacs.d", "doom.d", "hammerspoon",
 })
 """Names that, with a leading dot, live in a home directory."""
+DOTFILES_DEPTH = 2
+LINK_SUFFIX = ".symlink"
+"""The suffix some dotfiles repositories give the files their installer links into the home directory."""
 META_NAMES = frozenset({
     "license", "licence", "copying", "readme", "changelog", "changes", "authors", "contributors",
     "todo", "news", "version", "notice", "thanks", "makefile", "gnumakefile", "dockerfile",
@@ -84,10 +103,17 @@ class Typing:
     languages: dict[str, int] = field(default_factory=dict)
     nested: list[dict[str, object]] = field(default_factory=list)
     facts: dict[str, object] = field(default_factory=dict)
+    weak: set[str] = field(default_factory=set)
+    """Primary types that only weak markers gave: they do not stop the layout and collection rules."""
+    resolved: set[str] = field(default_factory=set)
+    """Primary types a shared build system named by the share of their sources (already weighed)."""
 
     @property
     def types(self) -> list[str]:
         return list(self.primary)
+
+    def demote(self, type_id: str, why: str) -> None:
+        self.secondary[type_id] = f"{self.primary.pop(type_id)}, {why}"
 
     def rank(self, stats: Survey) -> None:
         """Order primary types: platforms and content first, then languages by their code, then infrastructure."""
@@ -110,15 +136,21 @@ def classify(root: str, *, scanner: Scanner, catalog: Catalog) -> Typing:
     _entry_points(typing, hits, stats)
     _flutter(typing, root, listing)
     _infrastructure(typing, stats)
-    has_entry = any(t not in INFRA_TYPES for t in typing.primary)
+    _documentation_site(typing)
+    has_entry = any(t not in INFRA_TYPES and t not in typing.weak for t in typing.primary)
+    deferred: dict[str, str] = {}
+    if not has_entry:
+        _dotfiles(typing, root, listing, scanner, catalog)
+        deferred = _collection(typing, root, stats, scanner)
+        _documentation_site(typing)
     dominant = _dominant(typing, stats)
     _tooling(typing, stats)
     if not has_entry:
-        _dotfiles(typing, root, listing, scanner)
-        _collection(typing, stats)
         _config_confirmed(typing, hits, stats)
     if not typing.primary:
         _layout_fallbacks(typing, root, listing, stats)
+    if not typing.primary:
+        typing.primary.update(deferred)
     typing.rank(stats)
     typing.facts = {
         "dominant_language": dominant,
@@ -137,13 +169,19 @@ def classify(root: str, *, scanner: Scanner, catalog: Catalog) -> Typing:
 
 
 def _entry_points(typing: Typing, hits: list[Hit], stats: Survey) -> None:
+    strong: set[str] = set()
     for hit in hits:
         marker = hit.marker
         if not marker.primary:
             typing.hints.setdefault(hit.name, list(marker.types))
             continue
-        for type_id in _marker_types(marker.types, marker.family, stats):
+        resolved = _family_types(marker.family, stats) if marker.family else []
+        typing.resolved.update(resolved)
+        for type_id in [*marker.types, *resolved]:
             typing.primary.setdefault(type_id, f"{hit.name} at the root")
+            if not marker.weak:
+                strong.add(type_id)
+    typing.weak = set(typing.primary) - strong
 
 
 def _marker_types(types: tuple[str, ...], family: str | None, stats: Survey) -> list[str]:
@@ -155,12 +193,13 @@ def _marker_types(types: tuple[str, ...], family: str | None, stats: Survey) -> 
 
 def _family_types(family: str, stats: Survey) -> list[str]:
     languages = FAMILY_LANGUAGES[family]
-    if family == "c-family":
-        c_like = stats.languages["C"] + stats.languages["C++"] + stats.languages["C/C++ header"]
-        if c_like < C_MIN_FILES and stats.share("C", "C++", "C/C++ header") < C_MIN_SHARE:
+    required = FAMILY_MIN.get(family)
+    if required and stats.sources:
+        present = sum(stats.languages[name] for name in required)
+        if present < C_MIN_FILES and stats.share(*required) < C_MIN_SHARE:
             return []
-        if not stats.languages["C"] + stats.languages["C++"]:
-            return ["cpp"]
+    if family == "c-family" and stats.languages["C/C++ header"] and not stats.languages["C"] + stats.languages["C++"]:
+        return ["c"]  # `.h` alone is C's header; C++ headers mostly have C++ extensions
     counts: Counter[str] = Counter()
     for language, type_id in languages.items():
         counts[type_id] += stats.languages[language]
@@ -175,57 +214,123 @@ def _flutter(typing: Typing, root: str, listing: Listing) -> None:
     if "dart" not in typing.primary:
         return
     declared = contents.pubspec_uses_flutter(os.path.join(root, "pubspec.yaml"))
-    platforms = [name for name in FLUTTER_PLATFORMS if name in listing.dirs]
-    if declared or (declared is None and len(platforms) >= 2):
+    platforms = _flutter_platforms(listing)
+    if declared or (declared is None and platforms):
         why = "pubspec.yaml depends on flutter" if declared else f"pubspec.yaml with {', '.join(platforms)}/"
         typing.primary["flutter"] = why
+
+
+def _flutter_platforms(listing: Listing) -> list[str]:
+    platforms = [name for name in FLUTTER_PLATFORMS if name in listing.dirs]
+    return platforms if len(platforms) >= 2 else []
 
 
 def _infrastructure(typing: Typing, stats: Survey) -> None:
     """Keep docker/kubernetes/nix/bazel primary only as the sole entry point or main artifact."""
     infra = [t for t in typing.primary if t in INFRA_TYPES]
-    if not infra or len(infra) == len(typing.primary):
+    if not infra or all(t in INFRA_TYPES or t == "docs" for t in typing.primary):
         return
+    artifact = _artifact_type(stats)
     for type_id in infra:
-        if type_id == "nix" and _dominant_language(stats) == "Nix":
-            continue
-        typing.secondary[type_id] = typing.primary.pop(type_id)
+        if type_id != artifact:
+            typing.demote(type_id, "packaging or infrastructure beside the project's own entry points")
+
+
+def _documentation_site(typing: Typing) -> None:
+    """A documentation site's configuration beside another project type documents that project."""
+    if "docs" in typing.primary and any(t != "docs" and t not in INFRA_TYPES for t in typing.primary):
+        typing.demote("docs", "the documentation of the project")
 
 
 def _dominant_language(stats: Survey) -> str | None:
-    ranked = [(count, name) for name, count in stats.languages.items() if name != "C/C++ header"]
-    if not ranked:
+    """The language of the ecosystem whose sources clearly dominate those of every ecosystem.
+
+    Languages of one type add up (Verilog, SystemVerilog and VHDL; JavaScript and TypeScript), and only
+    files of a language with a type count: headers, assembly and build scripts serve the code around them
+    (a CPU's firmware and test programs do not make its Verilog less of the project).
+    """
+    counts: Counter[str] = Counter()
+    for name, count in stats.languages.items():
+        type_id = LANGUAGE_TYPES.get(name)
+        if type_id:
+            counts[type_id] += count
+    if not counts:
         return None
-    count, name = max(ranked)
-    if count >= DOMINANT_MIN_FILES and count / stats.sources >= DOMINANT_SHARE:
-        return name
+    type_id, count = max(counts.items(), key=lambda item: (item[1], item[0]))
+    if count < DOMINANT_MIN_FILES or count / sum(counts.values()) < DOMINANT_SHARE:
+        return None
+    return max((n for n in stats.languages if LANGUAGE_TYPES.get(n) == type_id), key=stats.languages.__getitem__)
+
+
+def _artifact_type(stats: Survey) -> str | None:
+    """The infrastructure type whose own language (Nix, Starlark) holds most of the source files."""
+    ranked = stats.languages.most_common(1)
+    if ranked and ranked[0][1] >= DOMINANT_MIN_FILES and stats.share(ranked[0][0]) >= DOMINANT_SHARE:
+        return ARTIFACT_LANGUAGES.get(ranked[0][0])
     return None
 
 
 def _dominant(typing: Typing, stats: Survey) -> str | None:
+    if CONTENT_TYPES & typing.primary.keys() or "dotfiles" in typing.primary:
+        return _dominant_language(stats)
     notebooks = stats.languages["Jupyter Notebook"]
     if notebooks and stats.share("Jupyter Notebook") >= JUPYTER_SHARE:
         typing.primary.setdefault("jupyter", f"{notebooks} notebooks")
     language = _dominant_language(stats)
     type_id = LANGUAGE_TYPES.get(language) if language else None
-    if not type_id or CONTENT_TYPES & typing.primary.keys() or type_id in typing.primary:
+    if not type_id or type_id in typing.primary or _support(type_id, stats) == 0:
         return language
     if type_id == "node" and "deno" in typing.primary:
         return language
     if type_id in ("c", "cpp") and {"c", "cpp"} & typing.primary.keys():
         return language
-    typing.primary[type_id] = f"{language} is {stats.share(language):.0%} of {stats.sources} source files"
+    typed = sum(count for name, count in stats.languages.items() if LANGUAGE_TYPES.get(name))
+    own = sum(count for name, count in stats.languages.items() if LANGUAGE_TYPES.get(name) == type_id)
+    typing.primary[type_id] = f"{own} of the {typed} source files of a language with a type"
     return language
 
 
 def _tooling(typing: Typing, stats: Survey) -> None:
-    """Demote manifests whose language has no product sources at all while another's has."""
-    support = {t: _support(t, stats) for t in typing.primary}
-    backed = {t for t, count in support.items() if count}
-    for type_id, count in support.items():
-        if count == 0 and backed:
-            why = typing.primary.pop(type_id)
-            typing.secondary[type_id] = f"{why}, tooling only (no {type_id} sources outside tests, docs and scripts)"
+    """Demote manifests whose language has no product sources while the product is another language's.
+
+    Which language that is: a type already backed by product sources; else the language of most of the
+    product code; else, in a tree of prose, documentation. Notebooks alone do not make the manifest beside
+    them tooling: it describes their environment.
+    """
+    support = {t: _support(t, stats) for t in typing.primary if t not in typing.resolved}
+    idle = [t for t, count in support.items() if count == 0]
+    if not idle:
+        return
+    backed = {t for t in typing.primary if _support(t, stats)}
+    if backed == {"jupyter"}:
+        return
+    if not backed and not CONTENT_TYPES & typing.primary.keys():
+        product_sources = sum(stats.product.values())
+        if stats.product_prose and stats.product_prose >= PROSE_RATIO * product_sources:
+            typing.primary["docs"] = f"{stats.product_prose} prose files and {product_sources} product source files"
+            backed = {"docs"}
+        else:
+            product = _product_type(stats)
+            if product:
+                typing.primary[product] = f"{product} is most of the product code"
+                backed = {product}
+    if backed:
+        for type_id in idle:
+            typing.demote(type_id, f"tooling only (no {type_id} sources outside tests, docs and scripts)")
+
+
+def _product_type(stats: Survey) -> str | None:
+    """The type whose languages hold most of the product source files, when they hold at least 40%."""
+    counts: Counter[str] = Counter()
+    for name, count in stats.product.items():
+        type_id = LANGUAGE_TYPES.get(name)
+        if type_id:
+            counts[type_id] += count
+    total = sum(stats.product.values())
+    if not counts:
+        return None
+    type_id, count = counts.most_common(1)[0]
+    return type_id if count / total >= DOMINANT_SHARE else None
 
 
 def _support(type_id: str, stats: Survey) -> int | None:
@@ -238,22 +343,40 @@ def _support(type_id: str, stats: Survey) -> int | None:
     return sum(stats.product[name] for name in languages)
 
 
-def _collection(typing: Typing, stats: Survey) -> None:
+def _collection(typing: Typing, root: str, stats: Survey, scanner: Scanner) -> dict[str, str]:
     """Type a root without its own entry point by what its nested projects are.
 
-    Examples, fixtures and tooling count only when there is nothing else (a
-    repository of samples); infrastructure only when the nested projects are
-    nothing else (a repository of Dockerfiles is a docker repository).
+    Only the outermost nested projects count (a Flutter app's android/ and
+    ios/ belong to it). Examples, fixtures, docs sites and tooling count only
+    when there is nothing else, dominant language included: their types are
+    returned for later instead (a repository of samples). Infrastructure
+    counts when the nested projects are nothing else, or when most of them
+    are it (a repository of Dockerfiles, or of Compose samples in many
+    languages, is a docker repository).
     """
-    projects = [p for p in stats.nested if not _auxiliary(p.path)] or stats.nested
+    outermost = [p for p in stats.nested if not any(p.path.startswith(q.path + "/") for q in stats.nested)]
+    projects = [p for p in outermost if not _auxiliary(p.path)]
     counts: Counter[str] = Counter()
-    for project in projects:
-        counts.update({t for hit in project.hits if hit.marker.primary
-                       for t in _marker_types(hit.marker.types, hit.marker.family, stats)})
-    chosen = [t for t, count in counts.most_common() if count >= len(projects) * COLLECTION_SHARE]
+    for project in projects or outermost:
+        counts.update(_project_types(project, os.path.join(root, project.path), stats, scanner))
+    total = len(projects or outermost)
+    chosen = [t for t, count in counts.most_common() if count >= total * COLLECTION_SHARE]
     languages = [t for t in chosen if t not in INFRA_TYPES]
-    for type_id in languages or chosen:
-        typing.primary.setdefault(type_id, f"{counts[type_id]} of {len(projects)} nested projects")
+    kept = [t for t in chosen if t in INFRA_TYPES and counts[t] >= total * INFRA_COLLECTION_SHARE]
+    found = {t: f"{counts[t]} of {total} nested projects" for t in [*languages, *kept] or chosen}
+    if not projects:
+        return found
+    for type_id, why in found.items():
+        typing.primary.setdefault(type_id, why)
+    return {}
+
+
+def _project_types(project: NestedProject, path: str, stats: Survey, scanner: Scanner) -> set[str]:
+    types = {t for hit in project.hits if hit.marker.primary
+             for t in _marker_types(hit.marker.types, hit.marker.family, stats)}
+    if "dart" in types and _flutter_platforms(scanner.list(path)):
+        types.add("flutter")
+    return types
 
 
 def _auxiliary(path: str) -> bool:
@@ -271,22 +394,36 @@ def _config_confirmed(typing: Typing, hits: list[Hit], stats: Survey) -> None:
                 typing.secondary.pop(type_id, None)
 
 
-def _dotfiles(typing: Typing, root: str, listing: Listing, scanner: Scanner) -> None:
-    """A repository laid out like a home directory, directly or as stow packages, is dotfiles."""
+def _dotfiles(typing: Typing, root: str, listing: Listing, scanner: Scanner, catalog: Catalog) -> None:
+    """A repository laid out like a home directory, directly or as packages of one per tool (stow, or topic
+    directories of `bashrc`, `gitconfig`, `tmux.conf` that an installer links), is dotfiles.
+
+    Packages are looked for two levels down; a directory that is a project of its own (a container image
+    with its `.bashrc`) is no package.
+    """
     found = [name for name in listing.files | listing.dirs if _is_dotfile(name)]
-    found += [name for name in listing.files if name.lower() in RC_NAMES]
-    for child in sorted(listing.dirs - listing.links):
-        if child.startswith("."):
+    found += [name for name in listing.files if _rc_name(name)]
+    pending = [(child, os.path.join(root, child), 1) for child in sorted(listing.dirs - listing.links)]
+    while pending and len(found) < 2:
+        relative, path, depth = pending.pop(0)
+        if relative.rsplit("/", 1)[-1].startswith(".") or catalog.root_hits(path, scanner):
             continue
-        inner = scanner.list(os.path.join(root, child))
-        if any(_is_dotfile(name) for name in inner.files | inner.dirs):
-            found.append(f"{child}/")
+        inner = scanner.list(path)
+        found += [f"{relative}/{name}" for name in sorted(inner.files | inner.dirs) if _is_dotfile(name)]
+        found += [f"{relative}/{name}" for name in sorted(inner.files) if _rc_name(name)]
+        if depth < DOTFILES_DEPTH:
+            pending += [(f"{relative}/{name}", os.path.join(path, name), depth + 1)
+                        for name in sorted(inner.dirs - inner.links)]
     if len(found) >= 2:
-        typing.primary["dotfiles"] = f"home configuration at the root: {', '.join(sorted(found)[:4])}"
+        typing.primary["dotfiles"] = f"home configuration: {', '.join(sorted(found)[:4])}"
 
 
 def _is_dotfile(name: str) -> bool:
     return name.startswith(".") and name[1:].lower() in DOTFILE_NAMES
+
+
+def _rc_name(name: str) -> bool:
+    return name.lower().removesuffix(LINK_SUFFIX) in RC_NAMES
 
 
 def _layout_fallbacks(typing: Typing, root: str, listing: Listing, stats: Survey) -> None:
@@ -299,10 +436,16 @@ def _layout_fallbacks(typing: Typing, root: str, listing: Listing, stats: Survey
     if prose and stats.sources * PROSE_RATIO <= prose and stats.markup_files <= prose:
         typing.primary["docs"] = f"{prose} prose files and {stats.sources} source files"
         return
-    ranked = stats.languages.most_common(1)
-    if ranked and LANGUAGE_TYPES.get(ranked[0][0]) and stats.share(ranked[0][0]) >= DOMINANT_SHARE:
-        language = ranked[0][0]
-        typing.primary[LANGUAGE_TYPES[language]] = f"{language} is most of the {stats.sources} source files"
+    if stats.files >= CONFIG_SET_MIN_FILES and stats.sources <= CONFIG_SET_SOURCE_SHARE * stats.files:
+        typing.primary["docs"] = f"a collection of {stats.files} configuration and data files"
+        return
+    counts = stats.product if sum(stats.product.values()) else stats.languages
+    ranked = counts.most_common(1)
+    if ranked:
+        language, count = ranked[0]
+        type_id = LANGUAGE_TYPES.get(language)
+        if type_id and count >= DOMINANT_SHARE * sum(counts.values()):
+            typing.primary[type_id] = f"{language} is most of the {sum(counts.values())} source files"
 
 
 def _lone_script(root: str, listing: Listing) -> str | None:

@@ -14,6 +14,7 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from taskweave.core.limits import REQUEST_BYTES
+from taskweave.server.access import Tokens
 from taskweave.server.http.bearer_auth import BearerTokenMiddleware
 from taskweave.server.http.body_limit import BodyLimitMiddleware
 from taskweave.server.http.session_end import SessionEndObserver
@@ -24,7 +25,7 @@ from taskweave.server.mcp_server import TaskweaveServer
 DASHBOARD_STREAMS_CLOSE_SECONDS = 2
 
 
-def http_app(app: TaskweaveServer, *, host: str, token: str | None) -> ASGIApp:
+def http_app(app: TaskweaveServer, *, host: str, tokens: Tokens | None) -> ASGIApp:
     # Plain JSON answers: every client must accept them, and they cost far less than an event stream.
     mcp_app = app.server.streamable_http_app(
         transport_security=security_settings(host),
@@ -35,16 +36,16 @@ def http_app(app: TaskweaveServer, *, host: str, token: str | None) -> ASGIApp:
         max_sessions=None,
     )
     edge: ASGIApp = BodyLimitMiddleware(SessionEndObserver(mcp_app, app.connection_closed))
-    if token:
-        edge = BearerTokenMiddleware(edge, token)
+    if tokens:
+        edge = BearerTokenMiddleware(edge, tokens)
     from taskweave.dashboard.mounting import with_dashboard
 
-    return with_dashboard(mcp_app, edge, app.orchestrator, host=host, token=token)
+    return with_dashboard(mcp_app, edge, app.orchestrator, host=host, tokens=tokens)
 
 
-async def serve_http(app: TaskweaveServer, *, host: str, port: int, token: str | None) -> None:
+async def serve_http(app: TaskweaveServer, *, host: str, port: int, tokens: Tokens | None) -> None:
     config = uvicorn.Config(
-        http_app(app, host=host, token=token), host=host, port=port, log_level="warning", lifespan="on",
+        http_app(app, host=host, tokens=tokens), host=host, port=port, log_level="warning", lifespan="on",
         timeout_graceful_shutdown=DASHBOARD_STREAMS_CLOSE_SECONDS,
     )
     await uvicorn.Server(config).serve()

@@ -1,21 +1,21 @@
-"""Benchmark workspace detection: in-process time on the benchmark cases and a large tree, CLI wall time.
+"""Detection speed: in-process time on the benchmark cases and on a large tree, and `taskweave detect` wall time.
 
-    python bench/bench_detect.py [DEV_JSON] [--runs N] [--large-files N] [--cli-runs N]
+    python -m bench.detection [CASES.json ...] [--runs N] [--large-files N] [--cli-runs N]
 
-DEV_JSON defaults to ../shared/workspace-bench/dev.json next to the repository.
-Every case is materialized as empty files under a temporary directory (with an
-empty `.git/` directory standing for `git init`, and once more without it), as
-the benchmark's evaluator does; the large tree is generated. Everything is
-removed at the end. Targets: median under 20 ms in-process on the cases,
-`taskweave detect` wall time under 200 ms. The exit status is 0 only when both
-are met.
+CASES default to this benchmark's two halves (`bench/detection/cases/`) and,
+when it is there, the shared benchmark's `../shared/workspace-bench/dev.json`
+next to the repository. Every case is materialized as empty files under a
+temporary directory (with an empty `.git/` directory standing for `git init`,
+and once more without it), as the benchmark's evaluator does; the large tree
+is generated. Everything is removed at the end. Targets: median under 20 ms
+in-process on the cases, `taskweave detect` wall time under 200 ms. The exit
+status is 0 only when both are met.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import statistics
 import subprocess
@@ -24,11 +24,16 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "src"))
 
 from taskweave.workspace import detect_workspace  # noqa: E402
 
+DEFAULT_CASES = [
+    REPO / "bench" / "detection" / "cases" / "tuning.json",
+    REPO / "bench" / "detection" / "cases" / "validation.json",
+    REPO.parent / "shared" / "workspace-bench" / "dev.json",
+]
 CASES_TARGET_MS = 20.0
 CLI_TARGET_MS = 200.0
 LARGE_EXTENSIONS = (".py", ".py", ".py", ".ts", ".md", ".json", ".c", ".h", ".txt", ".sh")
@@ -112,22 +117,24 @@ def report(label: str, samples: list[float], target: float | None = None) -> boo
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("dev_json", nargs="?", default=str(REPO.parent / "shared" / "workspace-bench" / "dev.json"))
-    parser.add_argument("--runs", type=int, default=5, help="timed passes over the cases (default 5)")
+    parser.add_argument("cases", nargs="*", type=Path, help="case files (default: see above)")
+    parser.add_argument("--runs", type=int, default=3, help="timed passes over the cases (default 3)")
     parser.add_argument("--large-files", type=int, default=100_000, help="files in the generated tree")
     parser.add_argument("--cli-runs", type=int, default=20, help="taskweave detect processes to time")
     args = parser.parse_args()
-    if not os.path.isfile(args.dev_json):
-        parser.error(f"{args.dev_json} not found; pass the path of the benchmark's dev.json")
-    cases = json.loads(Path(args.dev_json).read_text())["cases"]
+    paths = args.cases or [path for path in DEFAULT_CASES if path.is_file()]
+    missing = [str(path) for path in paths if not path.is_file()]
+    if missing:
+        parser.error(f"case file(s) not found: {', '.join(missing)}")
+    cases = [case for path in paths for case in json.loads(path.read_text())["cases"]]
 
     base = Path(tempfile.mkdtemp(prefix="taskweave-bench-detect-"))
     try:
         started = time.perf_counter()
         starts = materialize(cases, base / "cases")
         large = large_tree(base / "large", args.large_files)
-        print(f"{len(cases)} cases, {len(starts)} start directories, large tree of {args.large_files:,} files "
-              f"(set up in {time.perf_counter() - started:.1f} s)\n")
+        print(f"{len(cases)} cases from {', '.join(path.name for path in paths)}, {len(starts)} start directories, "
+              f"large tree of {args.large_files:,} files (set up in {time.perf_counter() - started:.1f} s)\n")
         ok = report("in-process, benchmark cases", time_calls(starts, args.runs), CASES_TARGET_MS)
         deep = large / "pkg00" / "mod0" / "part1"
         report("in-process, large tree", time_calls([large, deep, large / "web"], max(args.runs, 5)))
@@ -136,7 +143,3 @@ def main() -> int:
     finally:
         shutil.rmtree(base, ignore_errors=True)
     return 0 if ok else 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from taskweave.workspace import detect_workspace
-from tests.test_workspace_roots import tree
+from tests.workspace.test_roots import tree
 
 
 def types_of(base: Path, *paths: str, contents: dict[str, str] | None = None) -> list[str]:
@@ -180,3 +180,154 @@ def test_malformed_manifests_degrade_to_names(tmp_path: Path) -> None:
     broken = {"Cargo.toml": "[workspace\n", "pubspec.yaml": "\x00\xff"}
     found = types_of(tmp_path, "src/lib.rs", "lib/a.dart", contents=broken)
     assert set(found) == {"rust", "dart"}
+
+
+def test_output_directory_names_hold_sources_unless_the_tree_says_they_are_output(tmp_path: Path) -> None:
+    fpga = types_of(tmp_path / "fpga", *sources("target/board", ".v", 12), *sources("sim", ".py", 3), "README.md")
+    assert fpga == ["verilog"]
+    ignored = types_of(tmp_path / "ignored", "go.mod", *sources("cmd", ".go", 3), *sources("target/debug", ".rs", 40),
+                       contents={".gitignore": "# build output\n/target\nnode_modules/\n"})
+    assert ignored == ["go"]
+    tagged = types_of(tmp_path / "tagged", "go.mod", *sources("cmd", ".go", 3), "build/CACHEDIR.TAG",
+                      *sources("build/x", ".rs", 40))
+    assert tagged == ["go"]
+
+
+def test_nested_projects_found_by_their_layout_type_a_collection(tmp_path: Path) -> None:
+    unity = [f"sample{i}/{name}" for i in range(3)
+             for name in ("Assets/Scripts/a.cs", "ProjectSettings/ProjectVersion.txt", "Packages/manifest.json")]
+    assert types_of(tmp_path / "unity", *unity, "README.md") == ["unity"]
+    playbooks = [f"{app}/{name}" for app in ("lamp", "mongodb", "tomcat")
+                 for name in ("site.yml", "roles/common/tasks/main.yml", "hosts")]
+    assert types_of(tmp_path / "ansible", *playbooks, "README.md") == ["ansible"]
+
+
+def test_a_flutter_app_in_a_subdirectory_is_one_project(tmp_path: Path) -> None:
+    app = ["app/pubspec.yaml", *sources("app/lib", ".dart", 12), "app/android/build.gradle.kts",
+           "app/android/settings.gradle.kts", "app/android/app/src/main/AndroidManifest.xml",
+           "app/android/app/src/main/kotlin/MainActivity.kt", "app/ios/Runner.xcodeproj/project.pbxproj"]
+    assert set(types_of(tmp_path, *app, "README.md")) == {"dart", "flutter"}
+
+
+def test_weak_manifests_do_not_hide_what_a_repository_collects(tmp_path: Path) -> None:
+    charts = [f"{name}/{file}" for name in ("a", "b", "c") for file in ("Chart.yaml", "values.yaml", "tests/t.py")]
+    found = types_of(tmp_path / "helm", "requirements.txt", *charts, *sources("helpers", ".py", 4))
+    assert "helm" in found
+    orka = types_of(tmp_path / "ada", "mkdocs.yml", "requirements.txt", "docs/index.md",
+                    *[f"lib{i}/alire.toml" for i in range(3)], *sources("lib0/src", ".adb", 20))
+    assert "ada" in orka and "docs" not in orka
+
+
+def test_a_documentation_site_documents_the_project_beside_it(tmp_path: Path) -> None:
+    assert types_of(tmp_path / "lib", "mkdocs.yml", "pyproject.toml", *sources("src/x", ".py", 5)) == ["python"]
+    assert set(types_of(tmp_path / "image", "mkdocs.yml", "Dockerfile", "root/etc/run.sh", "docs/a.md")) \
+        >= {"docker"}
+    assert types_of(tmp_path / "site", "mkdocs.yml", "docs/a.md", "docs/b.md") == ["docs"]
+
+
+def test_languages_named_by_a_shared_build_file_are_not_tooling(tmp_path: Path) -> None:
+    found = types_of(tmp_path, "build.gradle", "settings.gradle", *sources("lib/src/main/kotlin", ".kt", 6),
+                     *sources("sample/src/main/java", ".java", 5))
+    assert set(found) == {"java", "kotlin"}
+
+
+def test_an_apple_manifest_packaging_another_language_names_no_apple_language(tmp_path: Path) -> None:
+    found = types_of(tmp_path / "cpp", "CMakeLists.txt", "Package.swift", *sources("include", ".hpp", 40),
+                     "Tests/a.swift")
+    assert found == ["cpp"]
+    objc = types_of(tmp_path / "objc", "Lib.podspec", "Package.swift", *sources("Lib", ".m", 20), "Tests/a.swift")
+    assert objc == ["objc"]
+
+
+def test_a_manifest_without_product_code_gives_way_to_the_code_or_the_prose(tmp_path: Path) -> None:
+    tool = types_of(tmp_path / "tool", "package.json", "tool.sh", "install.sh", *sources("test", ".js", 3))
+    assert tool == ["shell"]
+    guide = types_of(tmp_path / "guide", "go.mod", "README.md", *[f"{d}/README.md" for d in ("cmd", "api", "web", "docs")])
+    assert guide == ["docs"]
+
+
+def test_notebooks_keep_the_environment_manifest_beside_them(tmp_path: Path) -> None:
+    found = types_of(tmp_path, "Project.toml", "Manifest.toml", *sources("notebooks", ".ipynb", 8))
+    assert set(found) == {"julia", "jupyter"}
+
+
+def test_the_dominant_ecosystem_adds_up_its_languages_and_needs_product_code(tmp_path: Path) -> None:
+    hdl = types_of(tmp_path / "hdl", *sources("rtl", ".v", 6), *sources("rtl/sv", ".sv", 6), *sources("sw", ".c", 8))
+    assert hdl == ["verilog"]
+    site = types_of(tmp_path / "compose", "docker-compose.yml", *sources("documentation/src", ".ts", 12),
+                    "nginx/Dockerfile", "php/Dockerfile")
+    assert site == ["docker"]
+
+
+def test_a_collection_of_container_samples_is_docker_whatever_their_languages(tmp_path: Path) -> None:
+    samples = [f"s{i}/{name}" for i in range(6) for name in ("compose.yaml", "README.md")]
+    samples += [f"s{i}/app/package.json" for i in range(3)] + [f"s{i}/app/index.js" for i in range(3)]
+    assert "docker" in types_of(tmp_path, *samples)
+
+
+def test_a_docs_site_among_the_code_does_not_type_the_repository(tmp_path: Path) -> None:
+    found = types_of(tmp_path, "docs/_config.yml", "docs/_layouts/default.html", "docs/index.md",
+                     *sources("rtl", ".v", 14), *sources("sim", ".sh", 4))
+    assert found == ["verilog"]
+
+
+@pytest.mark.parametrize("paths", [
+    ["zsh/zshrc", "git/gitconfig", "tmux/tmux.conf", "install.sh"],
+    ["src/shell/bash_profile", "src/vim/vimrc", "src/git/gitconfig", "setup.sh"],
+    ["zsh/zshrc.symlink", "git/gitconfig.symlink", "script/bootstrap"],
+    [".zshrc", ".macos", ".gitignore_global", "Brewfile"],
+    ["Rakefile", "vimrc", "zsh/.zshrc", *sources("vim/settings", ".vim", 12)],
+])
+def test_dotfiles_layouts(tmp_path: Path, paths: list[str]) -> None:
+    assert "dotfiles" in types_of(tmp_path, *paths)
+
+
+def test_a_container_image_with_a_bashrc_is_not_a_dotfiles_package(tmp_path: Path) -> None:
+    images = [f"{name}/{file}" for name in ("a", "b", "c") for file in ("Dockerfile", ".bashrc")]
+    assert types_of(tmp_path, *images) == ["docker"]
+
+
+def test_other_dockerfile_spellings(tmp_path: Path) -> None:
+    assert types_of(tmp_path / "a", "dockerfile-chrome", "dockerfile-firefox", "src/start.sh", "README.md") == ["docker"]
+    assert types_of(tmp_path / "b", "Dockerfile-centos", "README.md") == ["docker"]
+
+
+def test_latex_templates_and_lone_headers(tmp_path: Path) -> None:
+    assert types_of(tmp_path / "tex", *sources("templates", ".latex", 12), "build.sh") == ["latex"]
+    assert types_of(tmp_path / "h", "Makefile", *sources("include", ".h", 4)) == ["c"]
+
+
+def test_a_collection_of_configuration_files_is_documentation(tmp_path: Path) -> None:
+    found = types_of(tmp_path, "README.md", "preview.sh", *[f"themes/t{i}.toml" for i in range(60)])
+    assert found == ["docs"]
+
+
+def test_fallbacks_look_at_the_product_code_first(tmp_path: Path) -> None:
+    found = types_of(tmp_path, *sources("template", ".latex", 8), *sources("examples/a", ".sh", 20), "README.md")
+    assert found == ["latex"]
+
+
+def test_a_lock_file_with_no_code_beside_it_is_not_a_project(tmp_path: Path) -> None:
+    assert types_of(tmp_path, "shard.lock", "shard.yml", "README.md", "CONTRIBUTING.md") == ["docs"]
+
+
+def test_tooling_projects_type_a_repository_only_when_its_layout_says_nothing(tmp_path: Path) -> None:
+    found = types_of(tmp_path / "templates", *[f"workflows/w{i}.yml" for i in range(60)],
+                     "script/validate/package.json", "script/validate/index.ts")
+    assert found == ["docs"]
+    samples = types_of(tmp_path / "samples", "examples/a/go.mod", "examples/b/go.mod", "examples/c/go.mod")
+    assert samples == ["go"]
+
+
+def test_firmware_and_headers_do_not_outweigh_the_hardware_description(tmp_path: Path) -> None:
+    found = types_of(tmp_path, "Makefile", *sources("rtl", ".v", 40), *sources("firmware", ".S", 60),
+                     *sources("firmware/c", ".c", 20), *sources("tests", ".sh", 16))
+    assert "verilog" in found
+
+
+@pytest.mark.parametrize("extension, expected", [
+    (".moon", "lua"), (".hsc", "haskell"), (".mly", "ocaml"), (".phtml", "php"), (".inl", "cpp"),
+    (".escript", "erlang"), (".gsh", "groovy"), (".scrbl", "racket"), (".psgi", "perl"), (".pyw", "python"),
+])
+def test_less_common_source_extensions(tmp_path: Path, extension: str, expected: str) -> None:
+    assert types_of(tmp_path, *sources("src", extension, 12)) == [expected]

@@ -1,0 +1,7 @@
+"""`python -m bench.detection`: the detection speed benchmark (see `speed.py`)."""
+
+import sys
+
+from bench.detection.speed import main
+
+sys.exit(main())
