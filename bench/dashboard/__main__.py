@@ -152,7 +152,7 @@ def open_session(browser: Any, url: str) -> tuple[Any, Any, tuple[float, float]]
     page.add_init_script("document.addEventListener('htmx:sseOpen', () => { window.streamOpen = performance.now() })")
     page.goto(url)
     page.wait_for_selector("#cards-pending .card")
-    page.wait_for_function("window.streamOpen !== undefined")
+    page.wait_for_function("() => window.streamOpen !== undefined")
     rendered = page.evaluate("performance.getEntriesByType('navigation')[0].domContentLoadedEventEnd")
     return context, page, (rendered / 1000, page.evaluate("window.streamOpen") / 1000)
 
@@ -192,7 +192,7 @@ def commit_to_page(browser: Any, store: str, workspace: Path, commits: int) -> l
             page.evaluate(WATCH_TITLE, title)
             orchestrator.tasks.update(session["session_id"], session["client_id"], task_id, TaskChanges(title=title))
             committed = time.time()
-            page.wait_for_function("window.seenAt !== null", timeout=10_000)
+            page.wait_for_function("() => window.seenAt !== null", timeout=10_000)
             latencies.append(page.evaluate("window.seenAt") / 1000 - committed)
             page.wait_for_timeout(50)
         context.close()
