@@ -97,8 +97,11 @@ class Guard:
         principal = self.tokens.principal(token) if self.tokens else None
         if principal is None:
             return None
-        login = secrets.token_urlsafe(32)
-        self._logins[login] = principal
+        # One login per principal, however often its link is opened.
+        login = next((known for known, who in self._logins.items() if who == principal), None)
+        if login is None:
+            login = secrets.token_urlsafe(32)
+            self._logins[login] = principal
         return login
 
     def principal(self, headers: Headers, cookies: dict[str, str], login_cookie: str) -> Principal | None:
@@ -154,7 +157,8 @@ class DashboardGuard:
                 Refusal(
                     401,
                     "This dashboard needs its token.",
-                    "Open /?token=<TASKWEAVE_TOKEN> once; the browser then keeps a login cookie for this dashboard.",
+                    "Open /?token=<your token> once (TASKWEAVE_TOKEN, or the one you were given); "
+                    "the browser then keeps a login cookie for this dashboard.",
                 ),
                 headers,
             )
