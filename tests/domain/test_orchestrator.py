@@ -196,6 +196,52 @@ def test_query_filters_and_pages(orchestrator: Orchestrator, workspace: Detectio
     assert orchestrator.tasks.query(session_id, status=["in_progress"])["total"] == 0
 
 
+def test_text_search_finds_word_beginnings_in_title_description_and_summary(
+    orchestrator: Orchestrator, workspace: Detection
+) -> None:
+    session_id, client_id = start(orchestrator, workspace)
+    plan = orchestrator.tasks.plan(session_id, client_id, draft("Container", ""), subtasks=[
+        draft("Fix the OAuth login", "Tokens expire in src/auth.py"),
+        draft("Write the café menu", "naïve layout"),
+        draft("Deploy", "ship_it to staging"),
+    ])
+    oauth, cafe, deploy = (s["task_id"] for s in plan["subtasks"])
+
+    def found(text: str) -> list[str]:
+        return [t["task_id"] for t in orchestrator.tasks.query(session_id, text=text)["tasks"]]
+
+    assert found("oauth") == found("OAUTH LOG") == found("auth.py") == found("tok exp") == [oauth]
+    assert found("café") == found("NAÏVE") == [cafe] and found("cafe") == []
+    assert found("ship") == found("it stag") == [deploy]
+    assert found("auth login") == [oauth] and found("login deploy") == [] and found("uth") == []
+    orchestrator.work.execute(session_id, client_id, deploy)
+    orchestrator.work.complete(session_id, client_id, deploy, summary="Released with zero downtime")
+    assert found("downtime") == [deploy]
+    orchestrator.tasks.update(session_id, client_id, oauth, TaskChanges(title="Rotate keys"))
+    assert found("rotate") == [oauth], orchestrator.tasks.detail(session_id, oauth)
+    assert found("oauth") == [] and found("tokens") == [oauth]
+    for text in ("!!!", " ".join(f"w{i}" for i in range(17))):
+        with pytest.raises(InvalidInput, match="word"):
+            orchestrator.tasks.query(session_id, text=text)
+
+
+def test_counts_of_filtered_queries_stop_at_a_bound(
+    orchestrator: Orchestrator, workspace: Detection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from taskweave.core import tasks
+
+    monkeypatch.setattr(tasks, "COUNTED_MAX", 5)
+    session_id, client_id = start(orchestrator, workspace)
+    orchestrator.tasks.plan(session_id, client_id, draft("p", ""), subtasks=[draft(f"step {i}") for i in range(12)])
+    first = orchestrator.tasks.query(session_id, text="step", limit=3)
+    assert (first["total"], first.get("total_is_lower_bound"), first["has_more"]) == (5, True, True)
+    later = orchestrator.tasks.query(session_id, text="step", limit=3, offset=9)
+    assert (later["total"], later.get("total_is_lower_bound"), later["has_more"]) == (12, None, False)
+    assert len(later["tasks"]) == 3
+    exact = orchestrator.tasks.query(session_id, status=["pending"], limit=3)
+    assert (exact["total"], exact.get("total_is_lower_bound")) == (13, None)
+
+
 def test_specialists_come_from_workspace_config(orchestrator: Orchestrator, project, tmp_path) -> None:
     from taskweave.workspace import detect_workspace
 

@@ -20,8 +20,8 @@ from taskweave.core import idempotency, limits
 from taskweave.core.tool_names import GET_STATUS, INITIALIZE_SESSION, LIST_SESSIONS, QUERY_TASKS, RESUME_SESSION
 from taskweave.core.uris import artifact_uri
 from taskweave.core.views import ArtifactRef
-from taskweave.errors import Conflict, NotFound
-from taskweave.store import Store, Transaction
+from taskweave.errors import Conflict, NotFound, StoreBusy
+from taskweave.store import Store, Transaction, waiting
 from taskweave.store.records import SessionRow, TaskRow
 
 DEFAULT_LEASE_SECONDS = 300
@@ -105,6 +105,7 @@ class Domain:
         self.store = store
         self.clock = clock
         self.settings = settings
+        self._turns = waiting.KeyedTurns() if store.concurrent_transactions else None
 
     @contextmanager
     def reading(self) -> Iterator[Transaction]:
@@ -115,15 +116,32 @@ class Domain:
         """Run `work` as one change of the request's session; see the module's docstring."""
         if request.idempotency_key is not None:
             limits.text("idempotency_key", request.idempotency_key, limits.IDEMPOTENCY_KEY, required=True)
-        now = self.clock()
-        with self.store.transaction() as tx:
-            session = writable_session(tx, request.session_id)
-            replayed = idempotency.replay(tx, request)
-            if replayed is not None:
-                return cast(Result, replayed)
-            result = work(Change(tx, session, now, request.actor))
-            idempotency.remember(tx, request, result, now)
+        with self._turn(request.session_id):
+            now = self.clock()
+            with self.store.transaction() as tx:
+                session = writable_session(tx, request.session_id)
+                replayed = idempotency.replay(tx, request)
+                if replayed is not None:
+                    return cast(Result, replayed)
+                result = work(Change(tx, session, now, request.actor))
+                idempotency.remember(tx, request, result, now)
         return result
+
+    @contextmanager
+    def _turn(self, session_id: str) -> Iterator[None]:
+        """Where transactions run side by side, a session's writers in this process queue before taking
+        a connection: they would only wait for the session's lock holding it, starving the readers."""
+        if self._turns is None:
+            yield
+            return
+        with self._turns.turn(session_id) as mine:
+            if not mine:
+                raise StoreBusy(
+                    f"Other calls kept session {limits.shown(session_id)} busy for {waiting.LOCK_WAIT_SECONDS:g} seconds; "
+                    "nothing was changed.",
+                    hint="Retry; if it persists, look for a stopped or hung process using the store.",
+                )
+            yield
 
 
 def session_by_id(tx: Transaction, session_id: str) -> SessionRow:

@@ -59,7 +59,7 @@ class Reports:
             completes = parent is not None and parent["open_children"] == 0 and parent["status"] not in FINISHED
             if parent is not None and completes:
                 summary = f"Synthesized: {figures['counts']['completed']} of {figures['total']} subtask(s) completed."
-                tx.finish_task(parent["id"], status="completed", summary=summary, now=change.now)
+                tx.finish_task(parent, status="completed", summary=summary, now=change.now)
                 change.event("task.completed", parent["id"], synthesized=True)
             if len(report) > INLINE_REPORT_CHARS:
                 report = report[:INLINE_REPORT_CHARS] + "\n\n[...truncated; read the artifact for the full report]\n"

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 from taskweave.core import limits, specialists
 from taskweave.core.domain import Change, Domain, Write, session_by_id, task_in_session
@@ -84,9 +85,36 @@ class TaskListing(TaskBrief):
     summary: str | None
 
 
+# Matches of a filter beyond the session's own counters are counted up to this many past the offset:
+# the count costs what it counts, and past a page or two only "many" matters.
+COUNTED_MAX = 1_000
+SEARCH_WORDS = 16
+_WORD = re.compile(r"[^\W_]+")
+
+
+def search_words(text: str | None) -> list[str]:
+    """The words a text search looks for: runs of letters and digits, lowercased, each once."""
+    if not text:
+        return []
+    words = list(dict.fromkeys(word.lower() for word in _WORD.findall(text)))
+    if not words:
+        raise InvalidInput(
+            f"'text' is {limits.shown(text)}, which holds no word to search for.",
+            hint="Search for words (letters and digits): each must begin a word of the task's title, description "
+            "or summary.",
+        )
+    if len(words) > SEARCH_WORDS:
+        raise InvalidInput(
+            f"'text' holds {len(words)} words; a search takes at most {SEARCH_WORDS}.",
+            hint="Search for the few words that tell the tasks apart.",
+        )
+    return words
+
+
 class ListingPage(TypedDict):
     tasks: list[TaskListing] | list[TaskView]
     total: int
+    total_is_lower_bound: NotRequired[bool]
     limit: int
     offset: int
     has_more: bool
@@ -188,10 +216,10 @@ class Tasks:
             if changes.dependencies is not None:
                 change.tx.replace_dependencies(task_id, list(dict.fromkeys(changes.dependencies)))
             columns["updated_at"] = change.now
-            if not change.tx.update_task(task_id, columns, expected_version=expected_version):
+            updated = change.tx.update_task(task_id, columns, expected_version=expected_version)
+            if updated is None:
                 raise Conflict(f"Task {task_id} changed while being updated.", hint="Read it again and retry.")
             change.event("task.updated", task_id, fields=sorted(given))
-            updated = change.task(task_id)
             return task_view(updated, change.tx.dependency_ids([task_id])[task_id], change.now)
 
         return self.domain.write(request, update)
@@ -216,7 +244,7 @@ class Tasks:
                 raise InvalidInput(f"'status' contains {limits.shown(value)}.", hint=f"Use any of: {', '.join(STATUSES)}.")
         limits.between("limit", limit, 1, limits.PAGE_SIZE)
         limits.between("offset", offset, 0, 10**9)
-        search = limits.text("text", text, limits.SEARCH_TEXT)
+        words = search_words(limits.text("text", text, limits.SEARCH_TEXT))
         now = self.domain.clock()
         with self.domain.reading() as tx:
             session_by_id(tx, session_id)
@@ -227,9 +255,10 @@ class Tasks:
                 statuses=status,
                 specialist=specialist.strip().lower() if specialist else None,
                 parent_id=parent_task_id,
-                text=search,
+                words=words,
                 limit=limit,
                 offset=offset,
+                count_limit=offset + COUNTED_MAX + 1,
             )
             deps = tx.dependency_ids([r["id"] for r in rows]) if detail == "full" else {}
         tasks: list[TaskListing] | list[TaskView]
@@ -237,7 +266,17 @@ class Tasks:
             tasks = [task_view(row, deps[row["id"]], now, with_description=False) for row in rows]
         else:
             tasks = [_listing(row, now) for row in rows]
-        return {"tasks": tasks, "total": total, "limit": limit, "offset": offset, "has_more": offset + len(rows) < total}
+        counted = bool(specialist or parent_task_id or words)
+        page: ListingPage = {
+            "tasks": tasks,
+            "total": min(total, offset + COUNTED_MAX) if counted else total,
+            "limit": limit,
+            "offset": offset,
+            "has_more": offset + len(rows) < total,
+        }
+        if counted and total > offset + COUNTED_MAX:
+            page["total_is_lower_bound"] = True
+        return page
 
     def cancel(
         self,
@@ -276,7 +315,7 @@ class Tasks:
             summary = f"Cancelled: {why}" if why else "Cancelled."
             for target in targets:
                 holder = target["claimed_by"] if target in held else None
-                change.tx.finish_task(target["id"], status="cancelled", summary=summary, now=change.now)
+                change.tx.finish_task(target, status="cancelled", summary=summary, now=change.now)
                 if holder:
                     change.tx.update_task(target["id"], {"claim_lost_by": holder})
                 change.event("task.cancelled", target["id"], reason=why, **({"claim_taken_from": holder} if holder else {}))

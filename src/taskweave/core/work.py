@@ -146,8 +146,8 @@ class Work:
         request = Write(session_id, client_id, "execute_task", arguments, idempotency_key)
 
         def execute(change: Change) -> WorkOrder:
-            chosen = task_id if task_id is not None else _next_ready(change, specialist)
-            task = change.task(chosen)
+            task = change.task(task_id) if task_id is not None else _next_ready(change, specialist)
+            chosen = task["id"]
             check_claimable(task, client_id, change.now)
             check_not_parent(task)
             dependencies = change.tx.dependencies(chosen)
@@ -157,11 +157,11 @@ class Work:
             holder = task["claimed_by"]
             if holder and holder != client_id:
                 change.tx.append_event(change.session_id, "claim.expired", holder, change.now, chosen, client_id=holder)
-            if not change.tx.claim_task(chosen, client_id, change.now, lease, reserved):
+            claimed = change.tx.claim_task(task, client_id, change.now, lease, reserved)
+            if claimed is None:
                 raise Conflict(f"Task {chosen} was claimed by another client just now.", hint="Pick another task.")
             change.tx.touch_client(client_id, change.session_id, change.now)
             change.event("task.claimed", chosen, lease_seconds=lease, **({"paths": reserved} if reserved else {}))
-            claimed = change.task(chosen)
             dep_artifacts = change.tx.artifacts_of([d["id"] for d in dependencies])
             parent = change.tx.task(claimed["parent_id"]) if claimed["parent_id"] else None
             order = _work_order(change, claimed, dependencies, dep_artifacts, parent, client_id, change.now + lease)
@@ -229,10 +229,10 @@ class Work:
                 stored.append(change.add_artifact(task_id, "file", name, mime_type, content))
             if late and task["status"] == "cancelled":
                 # The task stays cancelled; what its former holder found is kept as its result.
-                change.tx.update_task(task_id, {"summary": text, "claim_lost_by": None, "updated_at": change.now})
+                change.tx.update_task(task, {"summary": text, "claim_lost_by": None, "updated_at": change.now})
                 change.event("task.reported", task_id, artifacts=len(stored), after="cancellation")
             else:
-                change.tx.finish_task(task_id, status=status, summary=text, now=change.now)
+                change.tx.finish_task(task, status=status, summary=text, now=change.now)
                 change.event(f"task.{status}", task_id, artifacts=len(stored))
             change.tx.touch_client(client_id, change.session_id, change.now)
             parent_id = task["parent_id"]
@@ -279,7 +279,7 @@ class Work:
                     claimed_by=holder,
                 )
             change.tx.update_task(
-                task_id, {"status": "pending", **RELEASED_CLAIM, "claim_lost_by": holder, "updated_at": change.now}
+                task, {"status": "pending", **RELEASED_CLAIM, "claim_lost_by": holder, "updated_at": change.now}
             )
             change.event("claim.released", task_id, client_id=holder, stale=stale)
             if holder != change.actor:
@@ -309,7 +309,7 @@ def _check_paths_free(change: Change, task_id: str, client_id: str, reserved: li
             )
 
 
-def _next_ready(change: Change, specialist: str | None) -> str:
+def _next_ready(change: Change, specialist: str | None) -> TaskRow:
     role = specialists.resolve(specialist, change.specialist_overrides) if specialist else None
     ready = change.tx.ready_tasks(change.session_id, 1, specialist=role)
     if not ready:
@@ -322,7 +322,7 @@ def _next_ready(change: Change, specialist: str | None) -> str:
             if parents_done
             else f"Plan more work with {PLAN_TASK}, or check {GET_STATUS} later.",
         )
-    return ready[0]["id"]
+    return ready[0]
 
 
 def _after_completion(change: Change, parent_id: str | None, more_ready: bool) -> str:

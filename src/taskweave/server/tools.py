@@ -403,7 +403,7 @@ TOOLS: tuple[Tool[Any], ...] = (
                 status={"anyOf": [string(enum=STATUSES), array(string(enum=STATUSES))]},
                 specialist=string(),
                 parent_task_id=string(),
-                text=string(),
+                text=string("words that begin words of the title, description or summary"),
                 limit=integer(),
                 offset=integer(),
                 detail=_DETAIL,

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, TypedDict
 from taskweave.errors import StoreError
 from taskweave.store.schema import SCHEMA_VERSION
 from taskweave.store.transaction import Transaction
+from taskweave.telemetry import NOTHING, Telemetry
 
 if TYPE_CHECKING:
     from taskweave.store.snapshots import SnapshotPolicy
@@ -59,6 +60,8 @@ class Store(ABC):
     #: they queue on one connection anyway, and a server calls the domain from its event loop:
     #: a worker thread would add a hand-off and contention for the interpreter lock, no concurrency.
     concurrent_transactions: bool = False
+    #: Where the store reports how long writers wait for and hold its write lock.
+    telemetry: Telemetry = NOTHING
 
     @abstractmethod
     @contextmanager

@@ -36,8 +36,8 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from taskweave.errors import Conflict, StoreBusy, StoreError, TaskweaveError
 from taskweave.store import waiting
 from taskweave.store.base import BackupReport, RestoreReport, Store, StoreDescription, newer_schema
-from taskweave.store.records import SessionRow
-from taskweave.store.schema import MIGRATIONS, SCHEMA_VERSION
+from taskweave.store.records import Row, SessionRow
+from taskweave.store.schema import SCHEMA_VERSION, migration
 from taskweave.store.transaction import Transaction
 
 log = logging.getLogger(__name__)
@@ -185,6 +185,15 @@ def statement_error(error: psycopg.Error, where: Location) -> TaskweaveError:
     )
 
 
+# The text of every task in one GIN index over an expression: words are the runs of letters and digits
+# (as FTS5 splits them on SQLite), lowercased, and a query matches the words' beginnings.
+TASK_TEXT = (
+    "to_tsvector('simple', regexp_replace(title || ' ' || description || ' ' || COALESCE(summary, ''), "
+    "'[^[:alnum:]]+', ' ', 'g'))"
+)
+OWN_MIGRATIONS = {3: [f"CREATE INDEX tasks_text ON tasks USING GIN ({TASK_TEXT})"]}
+
+
 class PostgresTransaction(Transaction):
     """One transaction on one pooled connection, sent in as few round trips as the work allows.
 
@@ -197,6 +206,8 @@ class PostgresTransaction(Transaction):
         self._connection = connection
         self._announced: set[str] = set()
         self._pending: list[tuple[str, tuple[Any, ...]]] = [(begin, ())] if begin else []
+        self.locked_at: float | None = None
+        self.lock_waited = 0.0
 
     def _execute(self, sql: str, params: Sequence[Any]) -> psycopg.Cursor[dict[str, Any]]:
         if not self._pending:
@@ -208,6 +219,9 @@ class PostgresTransaction(Transaction):
 
     def later(self, sql: str, *params: Any) -> None:
         self._pending.append((to_psycopg(sql), params))
+
+    def text_match(self, words: Sequence[str]) -> tuple[str, list[Any]]:
+        return f"{TASK_TEXT} @@ to_tsquery('simple', ?)", [" & ".join(f"{word}:*" for word in words)]
 
     def _send_pending(self) -> None:
         pending, self._pending = self._pending, []
@@ -233,10 +247,19 @@ class PostgresTransaction(Transaction):
     # holds the workspace while it waits for the planner's session.
 
     def lock_session(self, session_id: str) -> SessionRow | None:
-        return cast(SessionRow | None, self.one("SELECT * FROM sessions WHERE id = ? FOR NO KEY UPDATE", session_id))
+        return cast(SessionRow | None, self._lock("SELECT * FROM sessions WHERE id = ? FOR NO KEY UPDATE", session_id))
 
     def lock_workspace(self, workspace_id: str) -> None:
-        self.one("SELECT id FROM workspaces WHERE id = ? FOR NO KEY UPDATE", workspace_id)
+        self._lock("SELECT id FROM workspaces WHERE id = ? FOR NO KEY UPDATE", workspace_id)
+
+    def _lock(self, sql: str, row_id: str) -> Row | None:
+        """Lock a row; the first lock of the transaction starts the clock of how long its locks are held."""
+        asked = time.perf_counter()
+        row = self.one(sql, row_id)
+        if self.locked_at is None:
+            self.locked_at = time.perf_counter()
+            self.lock_waited = self.locked_at - asked
+        return row
 
     def announce_change(self, session_id: str) -> None:
         """NOTIFY is delivered at commit, and not at all after a rollback."""
@@ -318,7 +341,7 @@ class PostgresStore(Store):
                     raise newer_schema(self.url, version)
                 # DDL is transactional here: a migration that fails leaves the store as it was.
                 for step in range(version, SCHEMA_VERSION):
-                    for statement in MIGRATIONS[step]:
+                    for statement in migration(step, OWN_MIGRATIONS):
                         connection.execute(statement)
                 if version < SCHEMA_VERSION:
                     tx.set_meta("schema_version", str(SCHEMA_VERSION))
@@ -400,6 +423,8 @@ class PostgresStore(Store):
     def _commit(self, tx: PostgresTransaction) -> None:
         try:
             tx.commit()
+            if tx.locked_at is not None:
+                self.telemetry.write_lock(tx.lock_waited, time.perf_counter() - tx.locked_at)
         except psycopg.OperationalError as error:
             raise StoreError(
                 f"The connection to PostgreSQL at {self.location.server} was lost while saving the change: "

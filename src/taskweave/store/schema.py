@@ -3,8 +3,10 @@
 The DDL is written in the SQL both SQLite and PostgreSQL accept: `TEXT`,
 `BIGINT` and `DOUBLE PRECISION` columns (SQLite maps them to its affinities),
 JSON kept as `TEXT`, times as seconds since the epoch. `MIGRATIONS[n]` brings a
-store from version `n` to `n + 1`; a released entry is never edited, only new
-ones are appended.
+store from version `n` to `n + 1`, followed by the statements an implementation
+keeps for itself under the same step (its `OWN_MIGRATIONS[n]`: what only its SQL
+can say, such as a text-search index); a released entry is never edited, only
+new ones are appended.
 """
 
 from __future__ import annotations
@@ -192,6 +194,11 @@ MIGRATIONS: list[list[str]] = [
         "CREATE INDEX messages_for_specialists ON messages (session_id, recipient, seq) "
         "WHERE recipient_kind = 'specialist' AND delivered_to IS NULL",
     ],
+    # 3 -> 4: queries by specialist page through an index; each store adds its own text-search index
+    # (`OWN_MIGRATIONS` of its implementation).
+    [
+        "CREATE INDEX tasks_by_specialist ON tasks (session_id, specialist, seq)",
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -209,6 +216,11 @@ TABLES = (
 )
 # The schema version that added a table (the others were in the first).
 TABLE_SINCE = {"messages": 3}
+
+
+def migration(step: int, own: dict[int, list[str]]) -> list[str]:
+    """The statements that bring a store from version `step` to `step + 1`: the shared ones, then its own."""
+    return MIGRATIONS[step] + own.get(step, [])
 
 
 def tables_at(version: int) -> tuple[str, ...]:

@@ -32,7 +32,7 @@ from taskweave.errors import StoreBusy, StoreError
 from taskweave.store import waiting
 from taskweave.store.base import BackupReport, RestoreReport, Store, StoreDescription, newer_schema
 from taskweave.store.records import SessionRow
-from taskweave.store.schema import MIGRATIONS, SCHEMA_VERSION
+from taskweave.store.schema import SCHEMA_VERSION, migration
 from taskweave.store.transaction import Transaction
 from taskweave.store.waiting import FileTurn, take
 
@@ -128,12 +128,39 @@ def refuse_companion(path: Path, role: str) -> None:
             )
 
 
+# The text of every task (title, description, summary) in an FTS5 index that reads its content from
+# the tasks table, keyed by the task's rowid (stable: taskweave never runs VACUUM), and kept in step
+# by triggers. Diacritics stay as they are, as PostgreSQL's index keeps them.
+_TASK_TEXT = "new.title, new.description, COALESCE(new.summary, '')"
+_OLD_TASK_TEXT = "old.title, old.description, COALESCE(old.summary, '')"
+OWN_MIGRATIONS = {
+    3: [
+        "CREATE VIRTUAL TABLE task_text USING fts5(title, description, summary, content='tasks', "
+        "content_rowid='rowid', tokenize='unicode61 remove_diacritics 0')",
+        "INSERT INTO task_text (task_text) VALUES ('rebuild')",
+        "CREATE TRIGGER task_text_insert AFTER INSERT ON tasks BEGIN "
+        f"INSERT INTO task_text (rowid, title, description, summary) VALUES (new.rowid, {_TASK_TEXT}); END",
+        "CREATE TRIGGER task_text_delete AFTER DELETE ON tasks BEGIN "
+        "INSERT INTO task_text (task_text, rowid, title, description, summary) "
+        f"VALUES ('delete', old.rowid, {_OLD_TASK_TEXT}); END",
+        "CREATE TRIGGER task_text_update AFTER UPDATE OF title, description, summary ON tasks BEGIN "
+        "INSERT INTO task_text (task_text, rowid, title, description, summary) "
+        f"VALUES ('delete', old.rowid, {_OLD_TASK_TEXT}); "
+        f"INSERT INTO task_text (rowid, title, description, summary) VALUES (new.rowid, {_TASK_TEXT}); END",
+    ],
+}
+
+
 class SQLiteTransaction(Transaction):
     def __init__(self, connection: sqlite3.Connection) -> None:
         self._connection = connection
 
     def _execute(self, sql: str, params: Sequence[Any]) -> sqlite3.Cursor:
         return self._connection.execute(sql, params)
+
+    def text_match(self, words: Sequence[str]) -> tuple[str, list[Any]]:
+        query = " AND ".join(f'"{word}"*' for word in words)
+        return "rowid IN (SELECT rowid FROM task_text WHERE task_text MATCH ?)", [query]
 
     def lock_session(self, session_id: str) -> SessionRow | None:
         """A write transaction already holds SQLite's single write lock: only the session to read."""
@@ -335,7 +362,7 @@ class SQLiteStore(Store):
             if version == 0:
                 self._refuse_foreign_database()
             for step in range(version, SCHEMA_VERSION):
-                for statement in MIGRATIONS[step]:
+                for statement in migration(step, OWN_MIGRATIONS):
                     connection.execute(statement)
             connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             connection.execute(f"PRAGMA application_id = {APPLICATION_ID}")
@@ -369,6 +396,7 @@ class SQLiteStore(Store):
     def transaction(self, *, write: bool = True) -> Iterator[Transaction]:
         if write and self.read_only:
             raise StoreError(f"The store {self.path} was opened to be read, not written.", hint="This is a bug.")
+        asked = time.perf_counter()
         if not take(self._lock):
             raise busy(self.path)
         try:
@@ -379,11 +407,14 @@ class SQLiteStore(Store):
                     connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
                 except sqlite3.Error as error:
                     raise store_error(self.path, error) from error
+                locked = time.perf_counter()
                 try:
                     yield SQLiteTransaction(connection)
                     if write:
                         self._check_identity()
                     connection.execute("COMMIT")
+                    if write:
+                        self.telemetry.write_lock(locked - asked, time.perf_counter() - locked)
                 except BaseException as error:
                     if connection.in_transaction:
                         connection.execute("ROLLBACK")

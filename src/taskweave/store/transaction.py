@@ -65,6 +65,14 @@ def new_id(prefix: str) -> str:
     return f"{prefix}_{secrets.token_hex(8)}"
 
 
+# A task named by its id, or given as its row as this transaction last read it (which saves reading it again).
+TaskRef = str | TaskRow
+
+
+def _task_id(task: TaskRef) -> str:
+    return task if isinstance(task, str) else task["id"]
+
+
 def _placeholders(values: Sequence[Any]) -> str:
     return ", ".join("?" for _ in values)
 
@@ -96,6 +104,11 @@ class Transaction(ABC):
     @abstractmethod
     def lock_workspace(self, workspace_id: str) -> None:
         """Serialize writers that create sessions in one workspace."""
+
+    @abstractmethod
+    def text_match(self, words: Sequence[str]) -> tuple[str, list[Any]]:
+        """A condition on `tasks`, and its parameters: every one of `words` (lowercase runs of letters and
+        digits) begins a word of the task's title, description or summary. Each store has its own index."""
 
     def announce_change(self, session_id: str) -> None:
         """Tell other server processes, at commit, that `session_id` changed (a no-op where they poll)."""
@@ -335,20 +348,21 @@ class Transaction(ABC):
             column = PARENT_COUNT_COLUMNS[row["status"]]
             self.later(f"UPDATE sessions SET {column} = {column} + ? WHERE id = ?", step, row["session_id"])
 
-    def update_task(self, task_id: str, fields: Row, *, expected_version: int | None = None) -> bool:
-        """Apply `fields` and bump the version; False when `expected_version` no longer matches."""
+    def update_task(self, task: TaskRef, fields: Row, *, expected_version: int | None = None) -> TaskRow | None:
+        """Apply `fields` and bump the version; the task as changed, or None when `expected_version` no longer
+        matches."""
         assignments = ", ".join(f"{name} = ?" for name in fields)
         sql = f"UPDATE tasks SET {assignments}, version = version + 1 WHERE id = ?"
-        params: list[Any] = [*fields.values(), task_id]
+        params: list[Any] = [*fields.values(), _task_id(task)]
         if expected_version is not None:
             sql += " AND version = ?"
             params.append(expected_version)
-        return self._update_counted(task_id, fields.get("status"), sql, *params)
+        return self._update_counted(task, fields.get("status"), sql, *params)
 
-    def finish_task(self, task_id: str, *, status: str, summary: str, now: float) -> None:
+    def finish_task(self, task: TaskRef, *, status: str, summary: str, now: float) -> None:
         """Give the task its final (or blocked) status and summary, and release its claim."""
         self.update_task(
-            task_id,
+            task,
             {
                 "status": status,
                 "summary": summary,
@@ -359,11 +373,12 @@ class Transaction(ABC):
         )
 
     def claim_task(
-        self, task_id: str, client_id: str, now: float, lease_seconds: float, paths: Sequence[str] = ()
-    ) -> bool:
-        """Take the lease (reserving `paths`) when nobody else holds a live one; exactly one concurrent caller wins."""
+        self, task: TaskRef, client_id: str, now: float, lease_seconds: float, paths: Sequence[str] = ()
+    ) -> TaskRow | None:
+        """Take the lease (reserving `paths`) when nobody else holds a live one; exactly one concurrent caller wins.
+        The task as claimed, or None when someone else holds it."""
         return self._update_counted(
-            task_id,
+            task,
             "in_progress",
             "UPDATE tasks SET claimed_by = ?, claim_expires_at = ?, claim_lease_seconds = ?, claim_paths = ?, "
             "status = 'in_progress', started_at = COALESCE(started_at, ?), updated_at = ?, version = version + 1, "
@@ -371,7 +386,7 @@ class Transaction(ABC):
             "WHERE id = ? AND status IN ('pending', 'blocked', 'in_progress') "
             "AND (claimed_by IS NULL OR claimed_by = ? OR claim_expires_at < ?)",
             client_id, now + lease_seconds, lease_seconds, json.dumps(list(paths)) if paths else None, now, now,
-            task_id, client_id, now,
+            _task_id(task), client_id, now,
         )
 
     def reserved_paths(self, session_id: str, now: float) -> list[TaskRow]:
@@ -400,18 +415,21 @@ class Transaction(ABC):
             "claim_lease_seconds = NULL, claim_paths = NULL, updated_at = ?, version = version + 1 "
             "WHERE id = ? AND status = 'in_progress' AND claimed_by = ? AND claim_expires_at < ?",
             now, task_id, holder, now,
-        )
+        ) is not None
 
-    def _update_counted(self, task_id: str, entered: str | None, sql: str, *params: Any) -> bool:
+    def _update_counted(self, task: TaskRef, entered: str | None, sql: str, *params: Any) -> TaskRow | None:
         """Run an UPDATE of one task; when it moved the task into status `entered`, keep every count in step.
+        The task as changed, or None when the UPDATE's conditions left it as it was.
 
-        Every writer of a session holds its lock, so the state read before the change is still
-        the one the change replaced.
+        Every writer of a session holds its lock, so the state read before the change (given as
+        the task's row, or read here) is still the one the change replaced.
         """
-        before = self._task_state(task_id) if entered is not None else None
-        changed = self.run(sql, *params) == 1
-        if changed and before is not None and entered is not None and before["status"] != entered:
-            self._status_moved(task_id, before, entered)
+        before: TaskState | None = None
+        if entered is not None:
+            before = self._task_state(task) if isinstance(task, str) else task
+        changed = cast(TaskRow | None, self.one(f"{sql} RETURNING {TASK_COLUMNS}", *params))
+        if changed is not None and before is not None and entered is not None and before["status"] != entered:
+            self._status_moved(changed["id"], before, entered)
         return changed
 
     def _task_state(self, task_id: str) -> TaskState | None:
@@ -481,51 +499,58 @@ class Transaction(ABC):
             task_id,
         )
 
+    # The walks of the task graph below go one level per statement, each an index lookup of the level's
+    # ids. A recursive CTE does it in one statement, but PostgreSQL plans its recursive step as a hash
+    # join over every task of the store: the cost would follow the store's size, not the subtree's.
+
+    def _walk(self, sql: str, start_ids: Sequence[str]) -> list[Row]:
+        """Every row reachable from `start_ids`, level by level: `sql` selects the rows (each with an `id`)
+        that a level's ids lead to, the level's ids in place of `{ids}`."""
+        found: list[Row] = []
+        seen = set(start_ids)
+        level = list(dict.fromkeys(start_ids))
+        while level:
+            rows = self.all(sql.format(ids=_placeholders(level)), *level)
+            found += rows
+            level = [r["id"] for r in rows if r["id"] not in seen]
+            seen.update(level)
+        return found
+
     def reaches(self, start_ids: Sequence[str], target_id: str) -> bool:
-        """True when `target_id` is reachable from any of `start_ids` along dependency edges."""
-        if not start_ids:
-            return False
-        row = self.one(
-            "WITH RECURSIVE reach(id) AS ("
-            f" SELECT depends_on FROM task_dependencies WHERE task_id IN ({_placeholders(start_ids)})"
-            " UNION SELECT d.depends_on FROM task_dependencies d JOIN reach r ON d.task_id = r.id"
-            ") SELECT 1 AS hit FROM reach WHERE id = ? LIMIT 1",
-            *start_ids, target_id,
-        )
-        return row is not None or target_id in start_ids
+        """True when `target_id` is `start_ids` or reachable from them along dependency edges."""
+        if target_id in start_ids:
+            return True
+        reached = self._walk("SELECT depends_on AS id FROM task_dependencies WHERE task_id IN ({ids})", start_ids)
+        return any(r["id"] == target_id for r in reached)
 
     def is_ancestor(self, candidate_id: str, task_id: str) -> bool:
         """True when `candidate_id` is `task_id` itself or one of its ancestors."""
-        row = self.one(
-            "WITH RECURSIVE up(id, parent_id) AS ("
-            " SELECT id, parent_id FROM tasks WHERE id = ?"
-            " UNION SELECT t.id, t.parent_id FROM tasks t JOIN up ON t.id = up.parent_id"
-            ") SELECT 1 AS hit FROM up WHERE id = ? LIMIT 1",
-            task_id, candidate_id,
+        if candidate_id == task_id:
+            return True
+        ancestors = self._walk(
+            "SELECT parent_id AS id FROM tasks WHERE id IN ({ids}) AND parent_id IS NOT NULL", [task_id]
         )
-        return row is not None
+        return any(r["id"] == candidate_id for r in ancestors)
 
     def subtree_ids(self, task_id: str) -> list[str]:
-        rows = self.all(
-            "WITH RECURSIVE down(id) AS ("
-            " SELECT id FROM tasks WHERE parent_id = ?"
-            " UNION SELECT t.id FROM tasks t JOIN down ON t.parent_id = down.id"
-            ") SELECT id FROM down",
-            task_id,
-        )
-        return [r["id"] for r in rows]
+        return [r["id"] for r in self._walk("SELECT id FROM tasks WHERE parent_id IN ({ids})", [task_id])]
 
     def subtree_work_counts(self, task_id: str) -> dict[str, int]:
         """The work (tasks that are no parents) under `task_id`, counted by status."""
-        rows = self.all(
-            "WITH RECURSIVE down(id) AS ("
-            " SELECT id FROM tasks WHERE parent_id = ?"
-            " UNION SELECT t.id FROM tasks t JOIN down ON t.parent_id = down.id"
-            ") SELECT t.status, COUNT(*) AS n FROM tasks t JOIN down ON t.id = down.id WHERE t.children = 0 "
-            "GROUP BY t.status",
-            task_id,
-        )
-        return {r["status"]: int(r["n"]) for r in rows}
+        counts: dict[str, int] = {}
+        level = [task_id]
+        while level:
+            where = f"parent_id IN ({_placeholders(level)})"
+            rows = self.all(
+                f"SELECT status, COUNT(*) AS n, NULL AS id FROM tasks WHERE {where} AND children = 0 GROUP BY status "
+                f"UNION ALL SELECT NULL, NULL, id FROM tasks WHERE {where} AND children > 0",
+                *level, *level,
+            )
+            for row in rows:
+                if row["status"] is not None:
+                    counts[row["status"]] = counts.get(row["status"], 0) + int(row["n"])
+            level = [r["id"] for r in rows if r["id"] is not None]
+        return counts
 
     def status_counts(self, session_id: str) -> dict[str, int]:
         """Every task of the session, counted by status."""
@@ -600,10 +625,13 @@ class Transaction(ABC):
         statuses: Sequence[str] = (),
         specialist: str | None = None,
         parent_id: str | None = None,
-        text: str | None = None,
+        words: Sequence[str] = (),
         limit: int,
         offset: int,
+        count_limit: int,
     ) -> tuple[list[TaskRow], int]:
+        """A page of the tasks that match, oldest first, and how many match: counted exactly from the
+        session's counters when only statuses filter, else counted up to `count_limit`."""
         clauses = ["session_id = ?"]
         params: list[Any] = [session_id]
         if statuses:
@@ -615,19 +643,18 @@ class Transaction(ABC):
         if parent_id:
             clauses.append("parent_id = ?")
             params.append(parent_id)
-        if text:
-            like = "LIKE ? ESCAPE '!'"
-            clauses.append(
-                f"(LOWER(title) {like} OR LOWER(description) {like} OR LOWER(COALESCE(summary, '')) {like})"
-            )
-            pattern = "%" + text.lower().replace("!", "!!").replace("%", "!%").replace("_", "!_") + "%"
-            params.extend([pattern] * 3)
+        if words:
+            condition, values = self.text_match(words)
+            clauses.append(condition)
+            params.extend(values)
         where = " AND ".join(clauses)
         rows = cast(list[TaskRow], self.all(
             f"SELECT {TASK_COLUMNS} FROM tasks WHERE {where} ORDER BY seq LIMIT ? OFFSET ?", *params, limit, offset
         ))
-        if specialist or parent_id or text:
-            return rows, self._count(f"SELECT COUNT(*) AS n FROM tasks WHERE {where}", *params)
+        if specialist or parent_id or words:
+            return rows, self._count(
+                f"SELECT COUNT(*) AS n FROM (SELECT 1 FROM tasks WHERE {where} LIMIT ?) counted", *params, count_limit
+            )
         counts = self.status_counts(session_id)
         return rows, sum(counts.get(status, 0) for status in set(statuses or TASK_STATUSES))
 

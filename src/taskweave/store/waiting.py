@@ -105,3 +105,34 @@ class FileTurn:
                     fcntl.flock(self._file, fcntl.LOCK_UN)
                 else:
                     request.granted.set()
+
+
+class KeyedTurns:
+    """One holder per key at a time in this process (bounded like the store's locks), for writers of one
+    session to queue here instead of each holding a pooled connection while it waits for the session's row."""
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._locks: dict[str, tuple[threading.Lock, int]] = {}
+
+    @contextmanager
+    def turn(self, key: str) -> Iterator[bool]:
+        """Yields True once it is this caller's turn, False when the bound passed first."""
+        with self._guard:
+            lock, users = self._locks.get(key, (threading.Lock(), 0))
+            self._locks[key] = (lock, users + 1)
+        try:
+            if not lock.acquire(timeout=LOCK_WAIT_SECONDS):
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                lock.release()
+        finally:
+            with self._guard:
+                lock, users = self._locks[key]
+                if users == 1:
+                    del self._locks[key]
+                else:
+                    self._locks[key] = (lock, users - 1)
