@@ -258,8 +258,11 @@ class Reads:
 
     def children(self, session_id: str, parent_id: str, offset: int) -> Branch:
         with self.store.transaction(write=False) as tx:
-            task_in_session(tx, session_id, parent_id)
-            rows, total = tx.query_tasks(session_id, parent_id=parent_id, limit=TREE_PAGE, offset=offset)
+            parent = task_in_session(tx, session_id, parent_id)
+            total = parent["children"]  # the parent counts its subtasks: no need to count them again
+            rows, _ = tx.query_tasks(
+                session_id, parent_id=parent_id, limit=TREE_PAGE, offset=offset, count_limit=offset + TREE_PAGE
+            )
             nodes = [self._node(tx, row) for row in rows]
         return Branch(nodes, total, offset + TREE_PAGE if offset + TREE_PAGE < total else None)
 
@@ -382,7 +385,8 @@ class Reads:
             focus = None
             if parent_id is not None:
                 focus = task_in_session(tx, session_id, parent_id)
-                rows, total = tx.query_tasks(session_id, parent_id=parent_id, limit=GRAPH_NODES, offset=0)
+                rows, _ = tx.query_tasks(session_id, parent_id=parent_id, limit=GRAPH_NODES, offset=0, count_limit=GRAPH_NODES)
+                total = focus["children"]
             else:
                 rows = cast(list[TaskRow], tx.all(_ROOT_TASKS, session_id, GRAPH_NODES + 1))
                 total = len(rows)
