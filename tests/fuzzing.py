@@ -21,8 +21,6 @@ the official client and then checks that:
    when the call could have come over the wire;
 5. a successful answer is a JSON object within the answer budget, unless the
    call asked for more.
-
-A known failure (`KNOWN`) is tolerated, and counted, until it is fixed.
 """
 
 from __future__ import annotations
@@ -373,10 +371,9 @@ class Prepared:
 
 @dataclass
 class Tally:
-    """What a run did: the outcomes of its calls per tool (`ok` or an error code), and the known failures met."""
+    """What a run did: the outcomes of its calls per tool (`ok` or an error code)."""
 
     outcomes: Counter[tuple[str, str]] = field(default_factory=Counter)
-    known: Counter[str] = field(default_factory=Counter)
 
     def summary(self, title: str) -> str:
         tools = sorted({tool for tool, _ in self.outcomes})
@@ -389,48 +386,7 @@ class Tally:
         for (_, outcome), n in self.outcomes.items():
             codes[outcome] += n
         lines.append("  outcomes: " + ", ".join(f"{outcome} {n}" for outcome, n in sorted(codes.items())))
-        if self.known:
-            lines.append("  known failures: " + ", ".join(f"{name} {n}" for name, n in sorted(self.known.items())))
         return "\n".join(lines)
-
-
-# A known failure, tolerated until it is fixed: its name, and whether an answer is that case, from the tool,
-# the arguments and the answer's JSON. Only the answer's own checks are waived: the call must still leave the
-# server alive, and a failed one the store unchanged.
-Known = tuple[str, Callable[[str, Mapping[str, Any], Mapping[str, Any]], bool]]
-KNOWN: tuple[Known, ...] = (
-    # known: an unusable working_directory is echoed whole, in the message and in the error's details.
-    (
-        "long working_directory echoed whole",
-        lambda tool, args, body: _code(body) == "invalid_input" and len(_text_of(args.get("working_directory"))) > 400,
-    ),
-    # known: list_sessions is not cut to the answer budget (every session of the workspace, up to its limit).
-    (
-        "list_sessions over the answer budget",
-        lambda tool, args, body: tool == names.LIST_SESSIONS and answer_bytes(body) > ANSWER_BYTES,
-    ),
-    # known: synthesize_results carries up to 20,000 characters of its report inline (INLINE_REPORT_CHARS).
-    (
-        "synthesize_results over the answer budget",
-        lambda tool, args, body: tool == names.SYNTHESIZE_RESULTS and answer_bytes(body) > ANSWER_BYTES,
-    ),
-)
-
-
-def _code(body: Mapping[str, Any]) -> str | None:
-    error = body.get("error")
-    return error.get("code") if isinstance(error, dict) else None
-
-
-def _text_of(value: Any) -> str:
-    return value if isinstance(value, str) else ""
-
-
-def known_case(tool: str, arguments: Mapping[str, Any], body: Any) -> str | None:
-    """The name of the known failure that the answer `body` is, if any."""
-    if not isinstance(body, dict):
-        return None
-    return next((name for name, matches in KNOWN if matches(tool, arguments, body)), None)
 
 
 # Calls after which the fuzzer's connection may be bound elsewhere (another session, another client), or its
@@ -470,16 +426,10 @@ class Fuzzer:
             except Exception as error:
                 raise Finding(f"{where}: the answer cannot be sent over the wire: {error}") from None
         body = _body(result, where)
-        try:
-            if result.is_error:
-                check_error(body, arguments, where)
-            else:
-                check_answer(body, arguments, where)
-        except Finding:
-            known = known_case(tool, arguments, body)
-            if known is None:
-                raise
-            self.tally.known[known] += 1
+        if result.is_error:
+            check_error(body, arguments, where)
+        else:
+            check_answer(body, arguments, where)
         if result.is_error:
             code = body["error"]["code"]
             self.tally.outcomes[tool, code] += 1

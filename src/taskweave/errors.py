@@ -11,6 +11,18 @@ from __future__ import annotations
 
 from typing import Any
 
+SHOWN_CHARS = 80
+
+
+def clipped(text: str) -> str:
+    """`text` cut short to quote in an error (a bad value can be very long)."""
+    return text if len(text) <= SHOWN_CHARS else text[: SHOWN_CHARS - 3] + "..."
+
+
+def shown(value: object) -> str:
+    """`value` as an error message quotes it: its repr, cut short."""
+    return clipped(repr(value))
+
 
 class TaskweaveError(Exception):
     """A failure with a message meant for the person or agent who caused it."""

@@ -196,6 +196,9 @@ async def test_default_answers_stay_small_at_any_session_size(store: str, in_pro
             await call(planner, "orchestrator_plan_task", title="big", description="d",
                        subtasks=[{"title": f"subtask {n:03d} with a longish title"} for n in range(100)])
             target = await call(planner, "orchestrator_plan_task", title="uses all", description="d", dependencies=deps)
+            for n in range(30):
+                await call(planner, "orchestrator_initialize_session", new_session=True, session_name=f"side {n:02d}")
+            await call(planner, "orchestrator_resume_session", session_id=init["session_id"])
         for n in range(12):
             async with connect(app, name=f"agent-{n}") as agent:
                 await call(agent, "orchestrator_initialize_session")
@@ -208,11 +211,16 @@ async def test_default_answers_stay_small_at_any_session_size(store: str, in_pro
                 "query_tasks": await call(worker, "orchestrator_query_tasks"),
                 "execute_task": await call(worker, "orchestrator_execute_task", task_id=target["task_id"]),
                 "complete_task": await call(worker, "orchestrator_complete_task", task_id=target["task_id"], summary="ok"),
+                "list_sessions": await call(worker, "orchestrator_list_sessions"),
+                "synthesize_results": await call(worker, "orchestrator_synthesize_results"),
             }
             tools = await worker.list_tools()
         for name, answer in answers.items():
             assert size(answer) <= ANSWER_BYTES, (name, size(answer), answer)
         assert answers["get_status since 0"]["events_truncated"] is True
+        assert answers["list_sessions"]["cut"]["sessions"] > 0
+        report = answers["synthesize_results"]["report"]
+        assert report.endswith("read it with orchestrator_read_artifact]\n") and report.startswith("# Results")
         listed = json.dumps(tools.model_dump(by_alias=True, mode="json", exclude_none=True), separators=(",", ":"))
         assert len(listed) <= 8192
         assert init["session_id"]

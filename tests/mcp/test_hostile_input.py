@@ -59,6 +59,7 @@ async def test_bad_values_get_specific_errors_and_change_nothing(store: str, in_
             ("orchestrator_execute_task", {"task_id": task["task_id"], "lease_seconds": 0}, "invalid_input"),
             ("orchestrator_execute_task", {"task_id": "t_" + "x" * 100_000}, "not_found"),
             ("orchestrator_plan_task", {"title": "t", "description": "", "priority": "p" * 100_000}, "invalid_input"),
+            ("orchestrator_detect_workspace", {"working_directory": "/no/such/" + "d" * 100_000}, "invalid_input"),
         ]
         for tool, arguments, code in cases:
             result = await client.call_tool(tool, arguments)
@@ -66,6 +67,7 @@ async def test_bad_values_get_specific_errors_and_change_nothing(store: str, in_
             if code:
                 assert result.is_error and body["error"]["code"] == code, (tool, body)
                 assert len(body["error"]["message"]) < 300 and "None" not in body["error"]["message"], body
+                assert len(result.content[0].text) < 1_000, (tool, body)  # type: ignore[union-attr]
             else:
                 assert not result.is_error, (tool, body)
         after = await call(client, "orchestrator_get_status", since=0)

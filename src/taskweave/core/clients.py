@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from taskweave.core import limits
 from taskweave.core.tool_names import INITIALIZE_SESSION
-from taskweave.errors import NotFound
+from taskweave.errors import NotFound, shown
 from taskweave.store import Transaction
 from taskweave.store.records import ClientRow, Row
 
@@ -40,7 +40,7 @@ class ClientInfo:
 
 def unknown_client(client_id: str) -> NotFound:
     return NotFound(
-        f"Unknown client_id {limits.shown(client_id)}.",
+        f"Unknown client_id {shown(client_id)}.",
         hint=f"Omit client_id to register as a new client; use the client_id {INITIALIZE_SESSION} returned.",
     )
 

@@ -20,7 +20,7 @@ from taskweave.core import idempotency, limits
 from taskweave.core.tool_names import GET_STATUS, INITIALIZE_SESSION, LIST_SESSIONS, QUERY_TASKS, RESUME_SESSION
 from taskweave.core.uris import artifact_uri
 from taskweave.core.views import ArtifactRef
-from taskweave.errors import Conflict, NotFound, StoreBusy
+from taskweave.errors import Conflict, NotFound, StoreBusy, shown
 from taskweave.store import Store, Transaction, waiting
 from taskweave.store.records import SessionRow, TaskRow
 
@@ -137,7 +137,7 @@ class Domain:
         with self._turns.turn(session_id) as mine:
             if not mine:
                 raise StoreBusy(
-                    f"Other calls kept session {limits.shown(session_id)} busy for {waiting.LOCK_WAIT_SECONDS:g} seconds; "
+                    f"Other calls kept session {shown(session_id)} busy for {waiting.LOCK_WAIT_SECONDS:g} seconds; "
                     "nothing was changed.",
                     hint="Retry; if it persists, look for a stopped or hung process using the store.",
                 )
@@ -153,7 +153,7 @@ def session_by_id(tx: Transaction, session_id: str) -> SessionRow:
 
 def no_session(session_id: str) -> NotFound:
     return NotFound(
-        f"No session {limits.shown(session_id)}.", hint=f"Call {INITIALIZE_SESSION}, or pick one from {LIST_SESSIONS}."
+        f"No session {shown(session_id)}.", hint=f"Call {INITIALIZE_SESSION}, or pick one from {LIST_SESSIONS}."
     )
 
 
@@ -174,7 +174,7 @@ def task_in_session(tx: Transaction, session_id: str, task_id: str) -> TaskRow:
     task = tx.task(task_id)
     if task is None or task["session_id"] != session_id:
         raise NotFound(
-            f"No task {limits.shown(task_id)} in session {session_id}.",
+            f"No task {shown(task_id)} in session {session_id}.",
             hint=f"Use a task_id from {GET_STATUS} or {QUERY_TASKS}.",
         )
     return task

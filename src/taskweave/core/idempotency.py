@@ -11,8 +11,7 @@ import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from taskweave.core.limits import shown
-from taskweave.errors import Conflict
+from taskweave.errors import Conflict, shown
 from taskweave.store import Transaction
 
 if TYPE_CHECKING:

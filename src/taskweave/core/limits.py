@@ -29,14 +29,6 @@ LEASE_MAX_SECONDS = 86_400
 EVENT_SEQ_MAX = 2**63 - 1
 
 
-SHOWN_CHARS = 80
-
-
-def shown(value: object) -> str:
-    """`value` as an error message quotes it: its repr, cut short (a bad value can be very long)."""
-    text_form = repr(value)
-    return text_form if len(text_form) <= SHOWN_CHARS else text_form[: SHOWN_CHARS - 3] + "..."
-
 
 def text(field: str, value: str | None, limit: int, *, required: bool = False) -> str | None:
     """`value` stripped; None when absent and optional. Too long or blank-but-required is refused."""

@@ -18,7 +18,7 @@ from taskweave.core.domain import Change, Domain, Write, session_by_id
 from taskweave.core.tool_names import COMPLETE_TASK, READ_ARTIFACT
 from taskweave.core.uris import message_uri
 from taskweave.core.views import iso
-from taskweave.errors import InvalidInput, NotFound
+from taskweave.errors import InvalidInput, NotFound, shown
 from taskweave.store.records import MessageRow, TaskRow
 from taskweave.store.transaction import new_id
 
@@ -104,7 +104,7 @@ class Messages:
         with self.domain.reading() as tx:
             row = tx.message(message_id)
         if row is None:
-            raise NotFound(f"No message {limits.shown(message_id)}.", hint="Use a message URI a tool returned.")
+            raise NotFound(f"No message {shown(message_id)}.", hint="Use a message URI a tool returned.")
         return message_view(row)
 
 
@@ -146,16 +146,16 @@ def _recipient(change: Change, to: str) -> tuple[str, str | None, str]:
     client = change.tx.client(to)
     if client is not None:
         if client["session_id"] != change.session_id:
-            raise NotFound(f"Client {limits.shown(to)} is not in this session.", hint="Send to a client of this session.")
+            raise NotFound(f"Client {shown(to)} is not in this session.", hint="Send to a client of this session.")
         return "client", to, "in that client's next tool result (or when it reconnects with its client_id)"
     roles = specialists.available(change.specialist_overrides)
     role = to.strip().lower()
     if role in roles:
         return "specialist", role, f"to the first agent working on a {role} task, in its next tool result"
     if to.startswith("c_"):
-        raise NotFound(f"No client {limits.shown(to)}.", hint="Use a client_id from orchestrator_get_status.")
+        raise NotFound(f"No client {shown(to)}.", hint="Use a client_id from orchestrator_get_status.")
     raise InvalidInput(
-        f"{limits.shown(to)} is neither a client_id, a specialist nor {EVERYONE!r}.",
+        f"{shown(to)} is neither a client_id, a specialist nor {EVERYONE!r}.",
         hint=f"Send to a client_id, to one of: {', '.join(sorted(roles))}, or to {EVERYONE!r}.",
     )
 

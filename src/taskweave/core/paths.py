@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 from taskweave.core import limits
-from taskweave.errors import InvalidInput
+from taskweave.errors import InvalidInput, shown
 
 PATHS = 50
 PATH_CHARS = 300
@@ -41,16 +41,16 @@ def checked(raw: Sequence[str]) -> list[str]:
         if len(pattern) > PATH_CHARS:
             raise InvalidInput(f"'{where}' is {len(pattern):,} characters long; the limit is {PATH_CHARS}.", hint=HINT)
         if pattern.startswith(("/", "~")) or _DRIVE.match(pattern):
-            raise InvalidInput(f"'{where}' is {limits.shown(given)}, an absolute path.", hint=HINT)
+            raise InvalidInput(f"'{where}' is {shown(given)}, an absolute path.", hint=HINT)
         segments = [s for s in pattern.split("/") if s not in ("", ".")]
         if not segments:
-            raise InvalidInput(f"'{where}' is {limits.shown(given)}, which names the whole workspace.", hint=HINT)
+            raise InvalidInput(f"'{where}' is {shown(given)}, which names the whole workspace.", hint=HINT)
         if ".." in segments:
-            raise InvalidInput(f"'{where}' is {limits.shown(given)}: it leaves the workspace.", hint=HINT)
+            raise InvalidInput(f"'{where}' is {shown(given)}: it leaves the workspace.", hint=HINT)
         for segment in segments:
             if not _well_formed(segment):
                 raise InvalidInput(
-                    f"'{where}' is {limits.shown(given)}: {limits.shown(segment)} is not a well-formed glob segment.",
+                    f"'{where}' is {shown(given)}: {shown(segment)} is not a well-formed glob segment.",
                     hint=HINT,
                 )
         patterns.append("/".join(segments))

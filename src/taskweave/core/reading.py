@@ -12,7 +12,7 @@ from taskweave.core.reports import Reports
 from taskweave.core.sessions import Sessions
 from taskweave.core.tasks import Tasks
 from taskweave.core.tool_names import GET_STATUS, QUERY_TASKS
-from taskweave.errors import InvalidInput, NotFound
+from taskweave.errors import InvalidInput, NotFound, shown
 
 DEFAULT_READ_CHARS = 3_000
 MAX_READ_CHARS = 100_000
@@ -46,7 +46,7 @@ class Reading:
         name = uris.parse(uri)
         if name is None:
             raise NotFound(
-                f"Unknown resource {limits.shown(uri)}.",
+                f"Unknown resource {shown(uri)}.",
                 hint=f"Use a taskweave:// URI a tool returned ({GET_STATUS} and {QUERY_TASKS} list them).",
             )
         if name.session_id:

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import Any, TypedDict, cast
 
 from taskweave.core.domain import Change, Domain, Write
-from taskweave.core.limits import shown
 from taskweave.core.model import FINISHED
 from taskweave.core.synthesis import LISTED_TASKS, build_report
 from taskweave.core.tool_names import GET_STATUS, READ_ARTIFACT
-from taskweave.core.views import ArtifactRef, Summary
-from taskweave.errors import NotFound
+from taskweave.core.views import ArtifactRef, Summary, fit_text
+from taskweave.errors import NotFound, shown
 from taskweave.store.records import ArtifactRow, TaskRow
 
-INLINE_REPORT_CHARS = 20_000
+CUT_NOTE = f"\n\n[... the rest is in the artifact: read it with {READ_ARTIFACT}]\n"
 
 
 class Synthesis(TypedDict):
@@ -61,9 +60,7 @@ class Reports:
                 summary = f"Synthesized: {figures['counts']['completed']} of {figures['total']} subtask(s) completed."
                 tx.finish_task(parent, status="completed", summary=summary, now=change.now)
                 change.event("task.completed", parent["id"], synthesized=True)
-            if len(report) > INLINE_REPORT_CHARS:
-                report = report[:INLINE_REPORT_CHARS] + "\n\n[...truncated; read the artifact for the full report]\n"
-            return {
+            answer: Synthesis = {
                 "parent_task_id": parent_task_id,
                 "report": report,
                 "progress": figures,
@@ -71,6 +68,8 @@ class Reports:
                 "parent_completed": completes,
                 "next_step": _after_synthesis(parent, completes),
             }
+            fit_text(cast(dict[str, Any], answer), "report", CUT_NOTE)
+            return answer
 
         return self.domain.write(request, synthesize)
 

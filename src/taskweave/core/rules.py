@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from taskweave.core.limits import shown
 from taskweave.core.model import DEFAULT_PRIORITY, FINISHED, PRIORITIES, UPDATE_TRANSITIONS
 from taskweave.core.tool_names import (
     CANCEL_TASK,
@@ -14,7 +13,7 @@ from taskweave.core.tool_names import (
     UPDATE_TASK,
 )
 from taskweave.core.views import Summary, iso
-from taskweave.errors import Conflict, InvalidInput
+from taskweave.errors import Conflict, InvalidInput, shown
 from taskweave.store.records import TaskRow
 
 

@@ -36,7 +36,7 @@ from taskweave.core.views import (
     summary,
     task_brief,
 )
-from taskweave.errors import Conflict, InvalidInput, NotFound
+from taskweave.errors import Conflict, InvalidInput, NotFound, shown
 from taskweave.store import Transaction
 
 if TYPE_CHECKING:
@@ -156,6 +156,7 @@ class SessionEntry(TypedDict):
 class SessionList(TypedDict):
     workspace_root: str | None
     sessions: list[SessionEntry]
+    cut: NotRequired[dict[str, int]]
 
 
 class Sessions:
@@ -184,7 +185,7 @@ class Sessions:
             if session is None:
                 if new_session and name and tx.active_session(ws["id"], name):
                     raise Conflict(
-                        f"An active session named {limits.shown(name)} already exists in this workspace.",
+                        f"An active session named {shown(name)} already exists in this workspace.",
                         hint="Omit new_session to attach to it, or choose another session_name.",
                     )
                 final_name = name or _free_session_name(tx, ws["id"], new_session)
@@ -241,7 +242,7 @@ class Sessions:
         `detail="full"` lists more of each kind, every client with its details, and the claims apart.
         """
         if detail not in DETAILS:
-            raise InvalidInput(f"'detail' is {limits.shown(detail)}.", hint=f"Use one of: {', '.join(DETAILS)}.")
+            raise InvalidInput(f"'detail' is {shown(detail)}.", hint=f"Use one of: {', '.join(DETAILS)}.")
         if since is not None:
             limits.between("since", since, 0, limits.EVENT_SEQ_MAX)
         sizes = FULL if detail == "full" else BRIEF
@@ -360,7 +361,10 @@ class Sessions:
                 }
                 for s in tx.sessions(workspace_id, limit, within)
             ]
-        return {"workspace_root": workspace.root if workspace else None, "sessions": sessions}
+        listing: SessionList = {"workspace_root": workspace.root if workspace else None, "sessions": sessions}
+        if cut := fit(listing, {"sessions": sessions}):
+            listing["cut"] = cut
+        return listing
 
 
 def _free_session_name(tx: Transaction, workspace_id: str, new_session: bool) -> str:

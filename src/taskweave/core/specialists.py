@@ -12,8 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from taskweave.core.limits import shown
-from taskweave.errors import InvalidInput
+from taskweave.errors import InvalidInput, shown
 
 DEFAULT_SPECIALIST = "implementer"
 

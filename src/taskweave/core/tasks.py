@@ -16,7 +16,7 @@ from taskweave.core.sessions import DETAILS, FULL
 from taskweave.core.tool_names import QUERY_TASKS, UPDATE_TASK
 from taskweave.core.uris import task_uri
 from taskweave.core.views import ArtifactRef, TaskBrief, TaskView, artifact_ref, task_brief, task_view
-from taskweave.errors import Conflict, InvalidInput, NotFound
+from taskweave.errors import Conflict, InvalidInput, NotFound, shown
 from taskweave.store.records import Row, TaskRow
 from taskweave.store.transaction import RELEASED_CLAIM, new_id
 
@@ -99,7 +99,7 @@ def search_words(text: str | None) -> list[str]:
     words = list(dict.fromkeys(word.lower() for word in _WORD.findall(text)))
     if not words:
         raise InvalidInput(
-            f"'text' is {limits.shown(text)}, which holds no word to search for.",
+            f"'text' is {shown(text)}, which holds no word to search for.",
             hint="Search for words (letters and digits): each must begin a word of the task's title, description "
             "or summary.",
         )
@@ -238,10 +238,10 @@ class Tasks:
     ) -> ListingPage:
         """A page of the session's tasks, oldest first; `detail="full"` shows each task whole but its description."""
         if detail not in DETAILS:
-            raise InvalidInput(f"'detail' is {limits.shown(detail)}.", hint=f"Use one of: {', '.join(DETAILS)}.")
+            raise InvalidInput(f"'detail' is {shown(detail)}.", hint=f"Use one of: {', '.join(DETAILS)}.")
         for value in status:
             if value not in STATUSES:
-                raise InvalidInput(f"'status' contains {limits.shown(value)}.", hint=f"Use any of: {', '.join(STATUSES)}.")
+                raise InvalidInput(f"'status' contains {shown(value)}.", hint=f"Use any of: {', '.join(STATUSES)}.")
         limits.between("limit", limit, 1, limits.PAGE_SIZE)
         limits.between("offset", offset, 0, 10**9)
         words = search_words(limits.text("text", text, limits.SEARCH_TEXT))
@@ -340,7 +340,7 @@ class Tasks:
         with self.domain.reading() as tx:
             task = tx.task(task_id)
             if task is None:
-                raise NotFound(f"No task {limits.shown(task_id)}.", hint=f"Use a task_id from {QUERY_TASKS}.")
+                raise NotFound(f"No task {shown(task_id)}.", hint=f"Use a task_id from {QUERY_TASKS}.")
             deps = tx.dependency_ids([task_id])[task_id]
             artifacts = tx.artifacts_of([task_id])
         return {**task_view(task, deps, now), "artifacts": [artifact_ref(a) for a in artifacts]}
@@ -391,7 +391,7 @@ def _subtask_dependencies(
             resolved.append(created[dependency]["task_id"])
         elif dependency.strip().isdigit():
             raise InvalidInput(
-                f"subtasks[{index}] depends on {limits.shown(dependency)}, a string: task ids are not numbers.",
+                f"subtasks[{index}] depends on {shown(dependency)}, a string: task ids are not numbers.",
                 hint=f"{INDEX_RULE} Pass {dependency.strip()} without quotes to name an earlier subtask.",
             )
         else:
@@ -440,7 +440,7 @@ def _changed_columns(change: Change, task: TaskRow, changes: TaskChanges) -> Row
     if changes.status is not None:
         wanted = changes.status
         if wanted not in STATUSES:
-            raise InvalidInput(f"'status' is {limits.shown(wanted)}.", hint=f"Use one of: {', '.join(STATUSES)}.")
+            raise InvalidInput(f"'status' is {shown(wanted)}.", hint=f"Use one of: {', '.join(STATUSES)}.")
         if wanted != task["status"]:
             check_update_transition(task, wanted, change.actor, change.now)
             if task["status"] == "in_progress":

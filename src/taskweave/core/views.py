@@ -105,13 +105,31 @@ def fit(answer: Mapping[str, object], lists: Mapping[str, list[Any]]) -> dict[st
     """Shorten the longest of `lists` (parts of `answer`) until `answer` is within `ANSWER_BYTES`; how many
     entries each list lost."""
     cut: dict[str, int] = {}
-    while len(json.dumps(answer, separators=(",", ":"), ensure_ascii=False)) > ANSWER_BYTES:
+    while _size(answer) > ANSWER_BYTES:
         name, longest = max(lists.items(), key=lambda item: len(item[1]))
         if not longest:
             break
         longest.pop()
         cut[name] = cut.get(name, 0) + 1
     return cut
+
+
+def fit_text(answer: dict[str, Any], key: str, note: str) -> None:
+    """Cut the text `answer[key]` at a line end until `answer` is within `ANSWER_BYTES`, then add `note`."""
+    text: str = answer[key]
+    excess = _size(answer) - ANSWER_BYTES
+    if excess <= 0:
+        return
+    keep = len(text)
+    while excess > 0 and keep > 0:
+        keep = max(0, keep - excess - len(note))
+        cut = text.rfind("\n", 0, keep)
+        answer[key] = text[: cut if cut > 0 else keep] + note
+        excess = _size(answer) - ANSWER_BYTES
+
+
+def _size(answer: Mapping[str, object]) -> int:
+    return len(json.dumps(answer, separators=(",", ":"), ensure_ascii=False).encode())
 
 
 def iso(timestamp: float | None) -> str | None:

@@ -41,7 +41,7 @@ from taskweave.core.views import (
     task_brief,
     task_view,
 )
-from taskweave.errors import Conflict, InvalidInput
+from taskweave.errors import Conflict, InvalidInput, shown
 from taskweave.store.records import ArtifactMeta, TaskRow
 from taskweave.store.transaction import RELEASED_CLAIM
 
@@ -185,7 +185,7 @@ class Work:
     ) -> Completion:
         """Record the result, keep long output as artifacts, release the claim."""
         if status not in COMPLETION_STATUSES:
-            raise InvalidInput(f"'status' is {limits.shown(status)}.", hint=f"Use one of: {', '.join(COMPLETION_STATUSES)}.")
+            raise InvalidInput(f"'status' is {shown(status)}.", hint=f"Use one of: {', '.join(COMPLETION_STATUSES)}.")
         text = limits.text("summary", summary, limits.SUMMARY, required=True) or ""
         detailed = limits.text("detailed_work", detailed_work, limits.ARTIFACT_CONTENT)
         limits.count("artifacts", artifacts, limits.ARTIFACTS)

@@ -15,12 +15,11 @@ from typing import cast
 
 from taskweave.core import specialists
 from taskweave.core.domain import session_by_id, specialist_overrides, task_in_session
-from taskweave.core.limits import shown
 from taskweave.core.messages import MessageView
 from taskweave.core.model import PRIORITY_NAMES, STATUSES
 from taskweave.core.orchestrator import Orchestrator
 from taskweave.core.views import Summary, client_view, summary
-from taskweave.errors import NotFound
+from taskweave.errors import NotFound, shown
 from taskweave.store import Transaction
 from taskweave.store.records import ArtifactMeta, ArtifactRow, ClientRow, EventRow, SessionRow, TaskRow
 from taskweave.store.transaction import TASK_COLUMNS

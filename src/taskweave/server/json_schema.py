@@ -14,8 +14,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from taskweave.core.limits import shown
-from taskweave.errors import InvalidInput
+from taskweave.errors import InvalidInput, shown
 
 JSON_TYPES: dict[str, tuple[type, ...]] = {
     "string": (str,),

@@ -24,11 +24,11 @@ from mcp.server.lowlevel import Server
 from mcp.shared.exceptions import MCPError
 
 from taskweave import __version__
-from taskweave.core import limits, tool_names
+from taskweave.core import tool_names
 from taskweave.core.clients import ClientInfo
 from taskweave.core.orchestrator import Orchestrator
 from taskweave.core.sessions import no_active_session
-from taskweave.errors import InvalidInput, NotFound, TaskweaveError
+from taskweave.errors import InvalidInput, NotFound, TaskweaveError, shown
 from taskweave.server import json_schema
 from taskweave.server.access import Forbidden, Principal
 from taskweave.server.arguments import Arguments
@@ -230,7 +230,7 @@ class TaskweaveServer:
             owner = await self.run_domain(self.orchestrator.upkeep.client_principal, given_client)
             if principal is not None and owner is not None and owner != principal.name:
                 raise Forbidden(
-                    f"The client {limits.shown(given_client)} acts for someone else.",
+                    f"The client {shown(given_client)} acts for someone else.",
                     hint="Use the client_id your own initialize returned, or omit it.",
                 )
         client_id = given_client or binding.client_id

@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from taskweave.errors import InvalidInput
+from taskweave.errors import InvalidInput, clipped, shown
 
 ENV_VAR = "TASKWEAVE_WORKSPACE"
 
@@ -79,22 +79,22 @@ def resolve_dir(value: str, *, base: str, home: str) -> str:
     path = to_local_path(value, home=home)
     if not os.path.isabs(path):
         if _WINDOWS_DRIVE.match(path):
-            raise Unusable(f"{value!r} is a Windows path, which does not exist on this machine")
+            raise Unusable(f"{shown(value)} is a Windows path, which does not exist on this machine")
         path = os.path.join(base, path)
     if not os.path.lexists(path) and os.path.lexists(_unquote(path)):
         path = _unquote(path)
     if os.path.islink(path) and not os.path.exists(path):
-        raise Unusable(f"{value!r} is a broken symbolic link")
+        raise Unusable(f"{shown(value)} is a broken symbolic link")
     try:
         real = os.path.realpath(path, strict=True)
     except OSError as error:
         if not os.path.lexists(path):
-            raise Unusable(f"{value!r} does not exist") from None
-        raise Unusable(f"{value!r} cannot be resolved ({error.strerror or error})") from None
+            raise Unusable(f"{shown(value)} does not exist") from None
+        raise Unusable(f"{shown(value)} cannot be resolved ({error.strerror or error})") from None
     if not os.path.isdir(real):
-        raise Unusable(f"{value!r} is a file, not a directory")
+        raise Unusable(f"{shown(value)} is a file, not a directory")
     if not os.access(real, os.R_OK | os.X_OK):
-        raise Unusable(f"{value!r} is not readable (permission denied)")
+        raise Unusable(f"{shown(value)} is not readable (permission denied)")
     return real
 
 
@@ -125,7 +125,7 @@ def choose_start(
         if not holder:
             base = _first_usable_root(roots, home) or base_cwd or os.sep
             return _explicit_start(working_directory, base, home, notes)
-        warnings.append(f"working_directory {working_directory!r} holds the unexpanded placeholder {holder}; ignored")
+        warnings.append(f"working_directory {shown(working_directory)} holds the unexpanded placeholder {holder}; ignored")
 
     usable_roots = [root for root in roots if isinstance(root, str) and root.strip()]
     candidates = [("roots", root) for root in usable_roots]
@@ -137,7 +137,7 @@ def choose_start(
         label = {"roots": "MCP root", "env": ENV_VAR, "cwd": "working directory"}[source]
         holder = placeholder_in(value)
         if holder:
-            warnings.append(f"{label} {value!r} holds the unexpanded placeholder {holder}; ignored")
+            warnings.append(f"{label} {shown(value)} holds the unexpanded placeholder {holder}; ignored")
             continue
         try:
             path = resolve_dir(value, base=base_cwd or os.sep, home=home)
@@ -150,22 +150,22 @@ def choose_start(
         return Start(path, source, value, warnings, notes)
 
     raise InvalidInput(
-        "no usable directory to detect a workspace from" + (f" ({'; '.join(warnings)})" if warnings else ""),
-        hint="pass working_directory with the absolute path of the project, or set TASKWEAVE_WORKSPACE",
+        "No usable directory to detect a workspace from" + (f" ({'; '.join(warnings)})." if warnings else "."),
+        hint="Pass working_directory with the absolute path of the project, or set TASKWEAVE_WORKSPACE.",
     )
 
 
 def _explicit_start(working_directory: str, base: str, home: str, notes: list[str]) -> Start:
     if not os.path.isabs(to_local_path(working_directory, home=home)):
-        notes.append(f"relative working_directory {working_directory!r} taken relative to {base}")
+        notes.append(f"relative working_directory {shown(working_directory)} taken relative to {base}")
     try:
         path = resolve_dir(working_directory, base=base, home=home)
     except Unusable as error:
         raise InvalidInput(
-            f"working_directory {error}",
-            hint="pass the absolute path of an existing project directory, "
-            "or omit working_directory to use the client's roots or the server's directory",
-            working_directory=working_directory,
+            f"The working_directory {error}.",
+            hint="Pass the absolute path of an existing project directory, or omit working_directory to use the "
+            "client's roots.",
+            working_directory=clipped(working_directory),
         ) from None
     return Start(path, "argument", working_directory, [], notes)
 
