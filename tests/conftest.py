@@ -9,7 +9,8 @@ and says why, except under `CI=true`, where it fails: CI must not pass by
 skipping it. `TASKWEAVE_TEST_POSTGRES` names the admin URL (`tests/postgres.py`).
 
 Tiers (see the README): `tests/unit`, `tests/domain` and `tests/mcp` run in
-this process; `tests/e2e` starts a handful of real processes; `tests/soak`
+this process; `tests/e2e` starts a handful of real processes; `tests/dashboard`
+drives the dashboard's processes with a real Chromium; `tests/soak`
 (marked `soak`, not run by default) holds the long ones.
 """
 

@@ -283,6 +283,27 @@ def test_a_waiter_hears_a_change_made_through_another_instance(pg_url: str, work
         writer.close()
 
 
+def test_every_waiter_of_one_store_hears_a_change(pg_url: str, workspace: Detection) -> None:
+    """In the daemon the MCP notifier and the dashboard wait at once: one notification wakes both."""
+    waiter, writer = PostgresStore(pg_url), PostgresStore(pg_url)
+    woken: list[float] = []
+    try:
+        waiter.wait_for_change(0.01)  # the listening connection is open before the change
+        threads = [threading.Thread(target=lambda: (waiter.wait_for_change(10), woken.append(time.monotonic())))
+                   for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        time.sleep(0.3)
+        changed = time.monotonic()
+        Orchestrator(writer).sessions.initialize(workspace, client=agent("w"))
+        for thread in threads:
+            thread.join(15)
+        assert len(woken) == 3 and max(woken) - changed < 1.0, [round(t - changed, 2) for t in woken]
+    finally:
+        waiter.close()
+        writer.close()
+
+
 # -- connection loss ------------------------------------------------------------
 
 

@@ -39,6 +39,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    from taskweave.dashboard.serve import serve_dashboard
+
+    serve_dashboard(store=args.store, host=args.host, port=args.port)
+    return 0
+
+
 def cmd_detect(args: argparse.Namespace) -> int:
     from taskweave.workspace import detect_workspace
 
@@ -228,6 +235,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="HTTP bind address (default: 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8765, help="HTTP port (default: 8765)")
     serve.set_defaults(func=cmd_serve)
+
+    dashboard = commands.add_parser("dashboard", help="serve the live dashboard alone (no MCP), for people watching their agents")
+    dashboard.add_argument("--store", help=store_help)
+    dashboard.add_argument("--host", default="127.0.0.1", help="bind address (default: 127.0.0.1; any other needs TASKWEAVE_TOKEN)")
+    dashboard.add_argument("--port", type=int, default=8766, help="port (default: 8766)")
+    dashboard.set_defaults(func=cmd_dashboard)
 
     detect = commands.add_parser("detect", help="show the workspace detected for a directory, and why")
     detect.add_argument("dir", nargs="?", help="directory to start from (default: the current directory)")

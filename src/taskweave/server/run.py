@@ -25,7 +25,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("taskweave")
 
 
-def _configure_logging() -> None:
+def configure_logging() -> None:
+    """Log lines go to stderr only (stdout may be the JSON-RPC stream), at `TASKWEAVE_LOG_LEVEL`."""
     level = os.environ.get("TASKWEAVE_LOG_LEVEL", "WARNING").upper()
     logging.basicConfig(stream=sys.stderr, level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
@@ -51,25 +52,27 @@ def settings_from_env(environ: Mapping[str, str] = os.environ) -> tuple[Settings
     return Settings(lease_seconds=max(1, round(lease))), _env_number(environ, "TASKWEAVE_SWEEP_SECONDS", SWEEP_SECONDS)
 
 
-def _tokens(environ: Mapping[str, str]) -> Tokens | None:
-    """The tokens the daemon takes: a tokens file (one per person), or the one shared token, or none."""
+def network_tokens(host: str, what: str, environ: Mapping[str, str] = os.environ) -> Tokens | None:
+    """The tokens an HTTP server bound to `host` takes: a tokens file (`TASKWEAVE_TOKENS_FILE`, a token per
+    person), else the one shared `TASKWEAVE_TOKEN`, else none, which only loopback allows."""
+    tokens = None
     if path := environ.get("TASKWEAVE_TOKENS_FILE"):
-        return Tokens.load(path)
-    if token := environ.get("TASKWEAVE_TOKEN"):
-        return Tokens.single(token)
-    return None
-
-
-def serve(*, store: str | None, http: bool, host: str, port: int) -> None:
-    _configure_logging()
-    settings, sweep_seconds = settings_from_env()
-    tokens = _tokens(os.environ) if http else None
-    if http and not is_loopback(host) and tokens is None:
+        tokens = Tokens.load(path)
+    elif token := environ.get("TASKWEAVE_TOKEN"):
+        tokens = Tokens.single(token)
+    if tokens is None and not is_loopback(host):
         raise InvalidInput(
-            f"Serving HTTP on {host} would expose the store to the network without authentication.",
+            f"Serving {what} on {host} would expose the store to the network without authentication.",
             hint="Set TASKWEAVE_TOKEN to a secret bearer token (or TASKWEAVE_TOKENS_FILE to a tokens file), "
             "or bind to 127.0.0.1.",
         )
+    return tokens
+
+
+def serve(*, store: str | None, http: bool, host: str, port: int) -> None:
+    configure_logging()
+    settings, sweep_seconds = settings_from_env()
+    tokens = network_tokens(host, "HTTP") if http else None
 
     import anyio
 

@@ -475,26 +475,57 @@ class PostgresStore(Store):
 
 
 class _Listener:
-    """A connection of its own that LISTENs for change announcements, reopened after a connection loss."""
+    """A connection of its own that LISTENs for change announcements, reopened after a connection loss.
+
+    Every waiter wakes on a notification: one of them at a time receives on the connection, and a
+    notification it receives wakes the others too (the daemon's MCP notifier and its dashboard both wait).
+    """
 
     def __init__(self, connect: Callable[[], psycopg.Connection[dict[str, Any]]]) -> None:
         self._connect = connect
         self._connection: psycopg.Connection[dict[str, Any]] | None = None
-        self._lock = threading.Lock()
+        self._changed = threading.Condition()
+        self._generation = 0
+        self._receiving = False
+        self._closed = False
 
     def wait(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
-        with self._lock:
-            try:
-                if self._connection is None:
-                    self._connection = self._connect()
-                    self._connection.execute(f"LISTEN {CHANNEL}")
-                for _ in self._connection.notifies(timeout=timeout, stop_after=1):
-                    pass
-            except (psycopg.Error, StoreError) as error:
-                log.info("change listener lost its connection (%s); it reconnects on the next wait", error)
-                self._drop()
-                time.sleep(max(0.0, deadline - time.monotonic()))
+        with self._changed:
+            seen = self._generation
+            while self._receiving:
+                remaining = deadline - time.monotonic()
+                if self._generation != seen or remaining <= 0:
+                    return
+                self._changed.wait(remaining)
+            if self._generation != seen:
+                return
+            self._receiving = True
+        heard = False
+        try:
+            heard = self._receive(deadline)
+        finally:
+            with self._changed:
+                self._receiving = False
+                if heard:
+                    self._generation += 1
+                self._changed.notify_all()
+
+    def _receive(self, deadline: float) -> bool:
+        """True once a notification arrived before `deadline`."""
+        try:
+            if self._connection is None:
+                self._connection = self._connect()
+                self._connection.execute(f"LISTEN {CHANNEL}")
+            remaining = max(0.0, deadline - time.monotonic())
+            return any(True for _ in self._connection.notifies(timeout=remaining, stop_after=1))
+        except (psycopg.Error, StoreError) as error:
+            if self._closed:
+                return False
+            log.info("change listener lost its connection (%s); it reconnects on the next wait", error)
+            self._drop()
+            time.sleep(max(0.0, deadline - time.monotonic()))
+            return False
 
     def _drop(self) -> None:
         if self._connection is not None:
@@ -503,8 +534,9 @@ class _Listener:
             self._connection = None
 
     def close(self) -> None:
-        with self._lock:
-            self._drop()
+        """Close the connection; a waiter receiving on it returns at once."""
+        self._closed = True
+        self._drop()
 
 
 def open_postgres(url: str, *, read_only: bool = False) -> PostgresStore:

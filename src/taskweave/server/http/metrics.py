@@ -14,19 +14,22 @@ import json
 from collections.abc import Iterator
 
 import anyio.to_thread
+from mcp.server.transport_security import TransportSecurityMiddleware
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.registry import Collector
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.requests import Request
+from starlette.types import Receive, Scope, Send
 
 from taskweave import __version__
 from taskweave.core import tool_names as names
 from taskweave.errors import TaskweaveError
+from taskweave.server.http.transport_security import security_settings
 from taskweave.server.mcp_server import TaskweaveServer
 from taskweave.telemetry import Telemetry
 
-PATHS = ("/metrics", "/healthz")
+OPERATOR_PATHS = ("/metrics", "/healthz")
 # Seconds: the session lock is held for a millisecond or so, a call takes a few.
 LOCK_BUCKETS = (0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0, 15.0)
 CALL_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 15.0)
@@ -110,28 +113,30 @@ class _LiveFigures(Collector):
 
 
 class Observability:
-    """Installs the telemetry on `app` and its store, and answers `/metrics` and `/healthz`."""
+    """Installs the telemetry on `app` and its store; as an ASGI app, answers `GET /metrics` and `GET /healthz`
+    (on loopback only to the loopback host names, as `/mcp`)."""
 
-    def __init__(self, app: TaskweaveServer) -> None:
+    def __init__(self, app: TaskweaveServer, *, host: str) -> None:
         self.app = app
         self.registry = CollectorRegistry()
         telemetry = PrometheusTelemetry(self.registry)
         self.registry.register(_LiveFigures(app))
         app.telemetry = telemetry
         app.orchestrator.store.telemetry = telemetry
+        self.security = TransportSecurityMiddleware(security_settings(host))
 
-    def wrap(self, inner: ASGIApp) -> ASGIApp:
-        async def route(scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] == "http" and scope["path"] in PATHS and scope["method"] in ("GET", "HEAD"):
-                await (self._metrics if scope["path"] == "/metrics" else self._health)(send)
-                return
-            await inner(scope, receive, send)
-
-        return route
-
-    async def _metrics(self, send: Send) -> None:
-        body = await anyio.to_thread.run_sync(generate_latest, self.registry)
-        await _answer(send, 200, CONTENT_TYPE_LATEST, body)
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        if (refused := await self.security.validate_request(request)) is not None:
+            await refused(scope, receive, send)
+            return
+        if scope["method"] not in ("GET", "HEAD"):
+            await _answer(send, 405, "text/plain", b"Method Not Allowed")
+        elif scope["path"] == "/metrics":
+            body = await anyio.to_thread.run_sync(generate_latest, self.registry)
+            await _answer(send, 200, CONTENT_TYPE_LATEST, body)
+        else:
+            await self._health(send)
 
     async def _health(self, send: Send) -> None:
         """200 when the store answers a read, 503 with the store's own error when it does not."""
