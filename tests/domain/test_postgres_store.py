@@ -387,3 +387,20 @@ def test_calls_fail_cleanly_while_postgresql_is_down_and_work_when_it_is_back(pg
     finally:
         store.close()
         relay.stop()
+
+
+def test_the_durability_setting_is_synchronous_commit(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from taskweave.store.postgres import open_postgres
+
+    for setting, expected in [("normal", "off"), ("full", "on"), ("", "on")]:
+        monkeypatch.setenv("TASKWEAVE_SYNC", setting)
+        store = open_postgres(pg_url)
+        try:
+            with store.transaction() as tx:
+                assert tx.one("SHOW synchronous_commit")["synchronous_commit"] == expected, setting
+            assert store.describe().get("sync") == (setting or None)
+        finally:
+            store.close()
+    monkeypatch.setenv("TASKWEAVE_SYNC", "sometimes")
+    with pytest.raises(StoreError, match="durability"):
+        open_postgres(pg_url)
