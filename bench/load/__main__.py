@@ -21,10 +21,12 @@ import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
 from bench.common import HttpDaemon, StdioConnection, make_git_workspace
+from bench.load import lock
 from bench.load.report import Outcome, configurations_table, details, tools_table, verdicts
 from bench.load.transport import Connection, HttpConnection, cpu_seconds, machine_busy_seconds
 from bench.load.verify import session_counts, verify
@@ -77,8 +79,17 @@ async def started(kind: str, starts: Sequence[Awaitable[ConnectionT]], log: Path
         await asyncio.gather(*(c.close() for c in connections), return_exceptions=True)
 
 
+@dataclass
+class Servers:
+    """The agents' connections, the server processes' pids, and the daemons' URLs (their metrics)."""
+
+    connections: Sequence[Connection]
+    pids: list[int]
+    metrics_urls: list[str]
+
+
 @asynccontextmanager
-async def stdio_connections(store: str, cwd: Path, log: Path, clients: int) -> AsyncIterator[tuple[Sequence[Connection], list[int]]]:
+async def stdio_connections(store: str, cwd: Path, log: Path, clients: int) -> AsyncIterator[Servers]:
     """One `taskweave serve` process per client, as MCP clients on one machine launch them."""
     gate = asyncio.Semaphore(SPAWN_CONCURRENCY)
 
@@ -87,13 +98,13 @@ async def stdio_connections(store: str, cwd: Path, log: Path, clients: int) -> A
             return await StdioConnection.start(store, cwd, log, f"load-agent-{index}")
 
     async with started("stdio server(s)", [spawn(i) for i in range(clients)], log) as connections:
-        yield connections, [c.process.pid for c in connections]
+        yield Servers(connections, [c.process.pid for c in connections], [])
 
 
 @asynccontextmanager
 async def http_connections(
     store: str, cwd: Path, log: Path, clients: int, instances: int
-) -> AsyncIterator[tuple[Sequence[Connection], list[int]]]:
+) -> AsyncIterator[Servers]:
     """`instances` daemons on the store, the clients spread round-robin, each on its own keep-alive connection."""
     daemons = [await HttpDaemon.start(store, cwd, log=log) for _ in range(instances)]
     try:
@@ -102,7 +113,7 @@ async def http_connections(
             for i in range(clients)
         ]
         async with started("HTTP client(s)", starts, log) as connections:
-            yield connections, [d.process.pid for d in daemons]
+            yield Servers(connections, [d.process.pid for d in daemons], [d.url for d in daemons])
     finally:
         await asyncio.gather(*(d.stop() for d in daemons))
 
@@ -122,17 +133,19 @@ async def run_configuration(
         else stdio_connections(store, directory, log, clients)
     )
     recorder = Recorder()
-    async with connect as (connections, server_pids):
-        agents = [Agent(f"agent-{i}", c, recorder, seed=i) for i, c in enumerate(connections)]
+    async with connect as servers:
+        agents = [Agent(f"agent-{i}", c, recorder, seed=i) for i, c in enumerate(servers.connections)]
         await asyncio.gather(*(a.initialize(str(workspace)) for a in agents))
         sessions = {a.session_id for a in agents}
         if len(sessions) != 1:
             raise RuntimeError(f"the agents landed in {len(sessions)} sessions instead of one shared session")
-        before = _cpu_snapshot(server_pids)
+        locks_before = await lock.scrape(servers.metrics_urls)
+        before = _cpu_snapshot(servers.pids)
         start = time.monotonic()
         await asyncio.gather(*(a.run(start + seconds) for a in agents))
         elapsed = time.monotonic() - start
-        after = _cpu_snapshot(server_pids)
+        after = _cpu_snapshot(servers.pids)
+        locks = lock.difference(await lock.scrape(servers.metrics_urls), locks_before) if servers.metrics_urls else None
     session_id = sessions.pop()
     cpu = {k: _difference(after[k], before[k]) for k in before}
     return Outcome(
@@ -146,6 +159,7 @@ async def run_configuration(
         error_messages=recorder.error_messages,
         cpu=cpu,
         task_counts=session_counts(store, session_id),
+        lock=locks,
     )
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bench.common import percentile, table
+from bench.load.lock import LockFigures
 from bench.load.workload import CONFLICT, ERROR, MUTATING, OK, Sample
 
 TARGET_CLIENTS = 32
@@ -27,6 +28,7 @@ class Outcome:
     error_messages: dict[str, int]
     cpu: dict[str, float | None] = field(default_factory=dict)
     task_counts: dict[str, int] = field(default_factory=dict)
+    lock: LockFigures | None = None
 
     def count(self, outcome: str) -> int:
         return sum(1 for s in self.samples if s.outcome == outcome)
@@ -60,6 +62,7 @@ class Outcome:
             "invariant_problems": self.problems,
             "cpu_seconds": self.cpu,
             "task_counts": self.task_counts,
+            "write_lock": self.lock.to_json() if self.lock else None,
             "per_tool": {tool: _tool_json(group) for tool, group in _by_tool(self.samples).items()},
         }
 
@@ -124,6 +127,8 @@ def details(outcomes: list[Outcome]) -> list[str]:
                 f"{name}: CPU s over {o.seconds:.1f} s ({cores} cores = {cores * o.seconds:.0f} s): "
                 f"servers {servers:.1f}, load generator {generator:.1f}, other processes {max(0.0, machine - servers - generator):.1f}"
             )
+        if o.lock is not None:
+            lines.append(f"{name}: {o.lock.describe()}")
         lines += [f"{name}: error x{n}: {message}" for message, n in o.error_messages.items()]
         lines += [f"{name}: INVARIANT: {problem}" for problem in o.problems]
     return lines

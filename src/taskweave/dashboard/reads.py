@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import cast
 
 from taskweave.core import specialists
 from taskweave.core.domain import session_by_id, specialist_overrides, task_in_session
@@ -22,7 +21,6 @@ from taskweave.core.views import Summary, client_view, summary
 from taskweave.errors import NotFound, shown
 from taskweave.store import Transaction
 from taskweave.store.records import ArtifactMeta, ArtifactRow, ClientRow, EventRow, SessionRow, TaskRow
-from taskweave.store.transaction import TASK_COLUMNS
 
 PAGE = 50
 TREE_PAGE = 20
@@ -33,19 +31,6 @@ CLIENTS_LISTED = 50
 MESSAGES_LISTED = 30
 ANCESTOR_DEPTH = 64
 
-# A status column of work (parents are containers, shown in the tree), most recently changed first.
-_COLUMN = (
-    f"SELECT {TASK_COLUMNS} FROM tasks WHERE session_id = ? AND status = ? AND children = 0 {{after}}"
-    "ORDER BY updated_at DESC, seq DESC LIMIT ?"
-)
-_COLUMN_AFTER = "AND (updated_at < ? OR (updated_at = ? AND seq < ?)) "
-_ROOT_PARENTS = (
-    f"SELECT {TASK_COLUMNS} FROM tasks WHERE session_id = ? AND parent_id IS NULL AND children > 0 "
-    "ORDER BY seq DESC LIMIT ? OFFSET ?"
-)
-_ROOT_PARENT_COUNT = "SELECT COUNT(*) AS n FROM tasks WHERE session_id = ? AND parent_id IS NULL AND children > 0"
-_ROOT_TASKS = f"SELECT {TASK_COLUMNS} FROM tasks WHERE session_id = ? AND parent_id IS NULL ORDER BY seq LIMIT ?"
-_DEPENDENTS = "SELECT task_id, depends_on FROM task_dependencies WHERE depends_on IN ({marks})"
 
 
 @dataclass(frozen=True)
@@ -217,11 +202,7 @@ class Reads:
             return self._column(tx, session_id, status, count, after)
 
     def _column(self, tx: Transaction, session_id: str, status: str, count: int, after: Cursor | None) -> Column:
-        params: list[object] = [session_id, status]
-        if after is not None:
-            params += [after.updated_at, after.updated_at, after.seq]
-        sql = _COLUMN.format(after=_COLUMN_AFTER if after else "")
-        rows = cast(list[TaskRow], tx.all(sql, *params, PAGE + 1))
+        rows = tx.work_column(session_id, status, PAGE + 1, (after.updated_at, after.seq) if after else None)
         page = rows[:PAGE]
         more = Cursor(page[-1]["updated_at"], page[-1]["seq"]).token() if len(rows) > PAGE else None
         return Column(status, count, self._cards(tx, page), more)
@@ -249,9 +230,7 @@ class Reads:
         """The parents at the top of the tree, newest first, each with the progress of its work."""
         with self.store.transaction(write=False) as tx:
             session_by_id(tx, session_id)
-            rows = cast(list[TaskRow], tx.all(_ROOT_PARENTS, session_id, TREE_PAGE, offset))
-            found = tx.one(_ROOT_PARENT_COUNT, session_id)
-            total = int(found["n"]) if found else 0
+            rows, total = tx.root_parents(session_id, TREE_PAGE, offset)
             nodes = [self._node(tx, row) for row in rows]
         return Branch(nodes, total, offset + TREE_PAGE if offset + TREE_PAGE < total else None)
 
@@ -387,7 +366,7 @@ class Reads:
                 rows, _ = tx.query_tasks(session_id, parent_id=parent_id, limit=GRAPH_NODES, offset=0, count_limit=GRAPH_NODES)
                 total = focus["children"]
             else:
-                rows = cast(list[TaskRow], tx.all(_ROOT_TASKS, session_id, GRAPH_NODES + 1))
+                rows = tx.root_tasks(session_id, GRAPH_NODES + 1)
                 total = len(rows)
                 rows = rows[:GRAPH_NODES]
             return replace(_scope_graph(tx, rows, truncated=total > len(rows)), focus=focus)
@@ -418,7 +397,7 @@ def _neighbourhood(tx: Transaction, task: TaskRow) -> GraphPart:
     for _ in range(2):
         deps = tx.dependency_ids(up)
         step_up = [(dep, t) for t, listed in deps.items() for dep in listed]
-        step_down = _dependents(tx, down)
+        step_down = tx.dependents(down)
         edges.update(step_up + step_down)
         up = [d for d, _ in step_up if d not in ids]
         down = [t for _, t in step_down if t not in ids]
@@ -437,13 +416,6 @@ def _neighbourhood(tx: Transaction, task: TaskRow) -> GraphPart:
         len(ids) > GRAPH_NODES,
         task,
     )
-
-
-def _dependents(tx: Transaction, task_ids: Sequence[str]) -> list[tuple[str, str]]:
-    if not task_ids:
-        return []
-    rows = tx.all(_DEPENDENTS.format(marks=", ".join("?" for _ in task_ids)), *task_ids)
-    return [(r["depends_on"], r["task_id"]) for r in rows]
 
 
 def _clients_by_id(tx: Transaction, client_ids: Sequence[str]) -> dict[str, ClientRow]:

@@ -194,10 +194,11 @@ MIGRATIONS: list[list[str]] = [
         "CREATE INDEX messages_for_specialists ON messages (session_id, recipient, seq) "
         "WHERE recipient_kind = 'specialist' AND delivered_to IS NULL",
     ],
-    # 3 -> 4: queries by specialist page through an index; each store adds its own text-search index
-    # (`OWN_MIGRATIONS` of its implementation).
+    # 3 -> 4: queries by specialist, and the dashboard's columns (by status, most recently changed first),
+    # page through indexes; each store adds its own text-search index (`OWN_MIGRATIONS` of its implementation).
     [
         "CREATE INDEX tasks_by_specialist ON tasks (session_id, specialist, seq)",
+        "CREATE INDEX tasks_by_status_update ON tasks (session_id, status, updated_at, seq)",
     ],
 ]
 

@@ -663,6 +663,46 @@ class Transaction(ABC):
         counts = self.status_counts(session_id)
         return rows, sum(counts.get(status, 0) for status in set(statuses or TASK_STATUSES))
 
+    def work_column(
+        self, session_id: str, status: str, limit: int, after: tuple[float, int] | None = None
+    ) -> list[TaskRow]:
+        """The session's work (no parents) of one status, most recently changed first; `after` is the
+        (updated_at, seq) of the last task of the page before."""
+        later = "AND (updated_at < ? OR (updated_at = ? AND seq < ?)) " if after else ""
+        params = (after[0], after[0], after[1]) if after else ()
+        rows = self.all(
+            f"SELECT {TASK_COLUMNS} FROM tasks WHERE session_id = ? AND status = ? AND children = 0 {later}"
+            "ORDER BY updated_at DESC, seq DESC LIMIT ?",
+            session_id, status, *params, limit,
+        )
+        return cast(list[TaskRow], rows)
+
+    def root_parents(self, session_id: str, limit: int, offset: int) -> tuple[list[TaskRow], int]:
+        """A page of the parents at the top of the session's tree, newest first, and how many there are."""
+        where = "session_id = ? AND parent_id IS NULL AND children > 0"
+        rows = self.all(
+            f"SELECT {TASK_COLUMNS} FROM tasks WHERE {where} ORDER BY seq DESC LIMIT ? OFFSET ?", session_id, limit, offset
+        )
+        return cast(list[TaskRow], rows), self._count(f"SELECT COUNT(*) AS n FROM tasks WHERE {where}", session_id)
+
+    def root_tasks(self, session_id: str, limit: int) -> list[TaskRow]:
+        """The session's tasks that have no parent, oldest first."""
+        rows = self.all(
+            f"SELECT {TASK_COLUMNS} FROM tasks WHERE session_id = ? AND parent_id IS NULL ORDER BY seq LIMIT ?",
+            session_id, limit,
+        )
+        return cast(list[TaskRow], rows)
+
+    def dependents(self, task_ids: Sequence[str]) -> list[tuple[str, str]]:
+        """(task, dependent) for every task that depends on one of `task_ids`."""
+        if not task_ids:
+            return []
+        rows = self.all(
+            f"SELECT task_id, depends_on FROM task_dependencies WHERE depends_on IN ({_placeholders(task_ids)})",
+            *task_ids,
+        )
+        return [(r["depends_on"], r["task_id"]) for r in rows]
+
     def session_tasks(self, session_id: str, limit: int) -> list[TaskRow]:
         rows = self.all(f"SELECT {TASK_COLUMNS} FROM tasks WHERE session_id = ? ORDER BY seq LIMIT ?", session_id, limit)
         return cast(list[TaskRow], rows)
