@@ -10,14 +10,13 @@
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -108,29 +107,6 @@ async def call_error(client: Client, tool: str, **arguments: Any) -> dict[str, A
     assert error["code"] and error["message"] and error["hint"], error
     assert "Traceback" not in error["message"]
     return error
-
-
-def _instance(location: str, job: Callable[..., Any], args: tuple[Any, ...], barrier: Any, results: Any) -> None:
-    opened = open_store(location)
-    try:
-        results.put(job(Orchestrator(opened), barrier, *args))
-    finally:
-        opened.close()
-
-
-def in_processes(job: Callable[..., Any], count: int, location: str, *args: Any) -> list[Any]:
-    """`job(orchestrator, barrier, *args)` in `count` fresh interpreters, each its own taskweave instance."""
-    context = multiprocessing.get_context("spawn")
-    barrier = context.Barrier(count)
-    results = context.Queue()
-    processes = [context.Process(target=_instance, args=(location, job, args, barrier, results)) for _ in range(count)]
-    for process in processes:
-        process.start()
-    collected = [results.get(timeout=120) for _ in processes]
-    for process in processes:
-        process.join(timeout=30)
-        assert process.exitcode == 0
-    return collected
 
 
 # -- in this process ----------------------------------------------------------
@@ -236,7 +212,6 @@ async def http_client(
             yield client
         return
     import httpx2
-
     from mcp.client.streamable_http import streamable_http_client
 
     headers = {"Authorization": f"Bearer {token}"}

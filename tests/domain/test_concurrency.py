@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Any
 
 from taskweave.core.orchestrator import Orchestrator
 from taskweave.errors import Conflict
 from taskweave.store import open_store
 from taskweave.workspace import detect_workspace
-from tests.support import agent, draft, in_processes
+from tests.instances import in_processes, share_a_store
+from tests.support import agent, draft
 
 RACERS = 8
 
@@ -47,28 +47,10 @@ def test_threads_racing_for_one_task_have_one_winner(store: str, project: Path) 
             opened.close()
 
 
-def _share_a_store(orchestrator: Orchestrator, barrier: Any, project: str, plans: int) -> dict[str, Any]:
-    """Initialize all at once, plan one contested task under one idempotency key, race for it, then plan more."""
-    workspace = detect_workspace(project)
-    barrier.wait()
-    init = orchestrator.sessions.initialize(workspace, client=agent("racer"))
-    session_id, client_id = init["session_id"], init["client_id"]
-    task_id = orchestrator.tasks.plan(session_id, client_id, draft("contested"), idempotency_key="contested")["task_id"]
-    barrier.wait()
-    try:
-        orchestrator.work.execute(session_id, client_id, task_id)
-        won = True
-    except Conflict:
-        won = False
-    for n in range(plans):
-        orchestrator.tasks.plan(session_id, client_id, draft(f"task {n}"), subtasks=[draft("sub")])
-    return {"session_id": session_id, "task_id": task_id, "won": won}
-
-
 def test_processes_sharing_a_store_make_one_session_one_claim_winner_and_gap_free_events(
     store: str, project: Path
 ) -> None:
-    outcomes = in_processes(_share_a_store, 4, store, str(project), 10)
+    outcomes = in_processes(share_a_store, 4, store, str(project), 10)
     assert len({o["session_id"] for o in outcomes}) == 1, "simultaneous first initializations make one session"
     assert len({o["task_id"] for o in outcomes}) == 1, "one idempotency key, one task"
     assert sorted(o["won"] for o in outcomes) == [False, False, False, True], "one claim winner"

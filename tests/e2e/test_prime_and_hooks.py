@@ -71,7 +71,7 @@ def section(text: str, title: str) -> tuple[int, int]:
     return shown, more
 
 
-@pytest.mark.parametrize("tasks", [10, 1_000, 10_000])
+@pytest.mark.parametrize("tasks", [10, 1_000, pytest.param(10_000, marks=pytest.mark.soak)])
 def test_prime_is_bounded_at_any_size_and_counts_what_it_leaves_out(tasks: int, store: str, project: Path) -> None:
     figures = busy_session(store, project, tasks)
     result = taskweave("prime", "--store", store, cwd=project / "src")
