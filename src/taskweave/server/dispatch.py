@@ -3,11 +3,13 @@
 A stdio process serves one client: a domain call runs on the event loop itself,
 as a worker-thread hop would cost more than the call. A daemon serves many: on
 a store whose transactions queue on one connection (SQLite) a call still runs
-on the loop, but must not wait there for another process's lock, since the
-daemon would stop answering everyone; such a call is run again on a worker
-thread, where it waits its turn (bounded). On a pooled store (PostgreSQL) every
-call runs on a worker thread, which lets one client's slow round trip leave the
-others running.
+on the loop, but must not wait there for a lock, since the daemon would stop
+answering everyone; such a call is run again on a worker thread, where it waits
+its turn (bounded). While one call waits there, the calls after it queue on the
+loop behind it rather than each taking a thread of its own: threads contending
+for one connection and the interpreter lock would halve the daemon's throughput.
+On a pooled store (PostgreSQL) every call runs on a worker thread, which lets
+one client's slow round trip leave the others running.
 """
 
 from __future__ import annotations
@@ -15,9 +17,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Protocol, TypeVar, TypeVarTuple, Unpack
 
+import anyio
 import anyio.to_thread
 
 from taskweave.store import Store
+from taskweave.store import waiting
 from taskweave.store.waiting import WouldBlock, no_waiting
 
 T = TypeVar("T")
@@ -36,17 +40,38 @@ async def run_in_thread(function: Callable[[Unpack[Ts]], T], /, *args: Unpack[Ts
     return await anyio.to_thread.run_sync(function, *args)
 
 
-async def run_inline_unless_waiting(function: Callable[[Unpack[Ts]], T], /, *args: Unpack[Ts]) -> T:
+class InlineUnlessWaiting:
     """Inline, unless a lock is taken: the store raises `WouldBlock` before doing anything, and the call
-    goes to a worker thread."""
-    try:
-        with no_waiting():
-            return function(*args)
-    except WouldBlock:
-        return await anyio.to_thread.run_sync(function, *args)
+    goes to a worker thread; the calls arriving meanwhile wait on the loop for it to finish (bounded:
+    past the bound a call waits on a thread too, where the store says what holds it up)."""
+
+    def __init__(self) -> None:
+        self._lane = anyio.Lock()
+
+    async def __call__(self, function: Callable[[Unpack[Ts]], T], /, *args: Unpack[Ts]) -> T:
+        if not self._lane.locked():
+            try:
+                with no_waiting():
+                    return function(*args)
+            except WouldBlock:
+                pass
+        entered = False
+        with anyio.move_on_after(waiting.LOCK_WAIT_SECONDS):
+            await self._lane.acquire()
+            entered = True
+        if not entered:
+            return await anyio.to_thread.run_sync(function, *args)
+        try:
+            try:
+                with no_waiting():
+                    return function(*args)
+            except WouldBlock:
+                return await anyio.to_thread.run_sync(function, *args)
+        finally:
+            self._lane.release()
 
 
 def runner_for(store: Store, *, serves_many: bool) -> RunDomain:
     if not serves_many:
         return run_inline
-    return run_in_thread if store.concurrent_transactions else run_inline_unless_waiting
+    return run_in_thread if store.concurrent_transactions else InlineUnlessWaiting()

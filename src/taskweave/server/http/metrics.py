@@ -142,7 +142,7 @@ class Observability:
         """200 when the store answers a read, 503 with the store's own error when it does not."""
         store = self.app.orchestrator.store
         try:
-            await anyio.to_thread.run_sync(self.app.orchestrator.upkeep.connected_clients)
+            await self.app.run_domain(self.app.orchestrator.upkeep.connected_clients)
         except TaskweaveError as error:
             body = {"status": "unavailable", "store": store.describe(), **error.to_dict()}
             await _answer(send, 503, "application/json", json.dumps(body).encode())
