@@ -6,7 +6,7 @@ The second drives the work itself (plan, claim, complete, cancel, update,
 synthesize, message) in random orders, with hostile calls to any tool mixed
 in, as a hypothesis state machine. Every call gets the checks of
 `tests.fuzzing`; the store's own `check()` must pass after each run. Each test
-prints what it did to stderr (`pytest -m soak -k fuzz -s` shows it).
+prints what it did to stderr (`pytest -m soak -n 0 -k fuzz -s` shows it).
 """
 
 from __future__ import annotations
