@@ -24,7 +24,7 @@ from taskweave.dashboard.reads import Reads
 from taskweave.dashboard.rendering import Templates
 from taskweave.errors import TaskweaveError
 from taskweave.server.access import Forbidden, Tokens
-from taskweave.server.dispatch import runner_for
+from taskweave.server.dispatch import RunDomain, runner_for
 from taskweave.server.http.bearer_auth import principal_of
 
 SESSION_PATH = re.compile(r"^/sessions/([^/]+)")
@@ -33,8 +33,10 @@ SESSION_PATH = re.compile(r"^/sessions/([^/]+)")
 class Dashboard:
     """What one dashboard holds: its reads, templates, live feed and actions."""
 
-    def __init__(self, orchestrator: Orchestrator, *, host: str, tokens: Tokens | None) -> None:
-        self.run_domain = runner_for(orchestrator.store, serves_many=True)
+    def __init__(
+        self, orchestrator: Orchestrator, *, host: str, tokens: Tokens | None, run_domain: RunDomain | None = None
+    ) -> None:
+        self.run_domain = run_domain or runner_for(orchestrator.store, serves_many=True)
         self.reads = Reads(orchestrator)
         self.templates = Templates()
         self.feed = ChangeFeed(orchestrator.store, self.run_domain, Updates(self.reads, self.templates))
@@ -113,6 +115,9 @@ class SessionAccess:
         await self.app(scope, receive, send)
 
 
-def dashboard_app(orchestrator: Orchestrator, *, host: str, tokens: Tokens | None) -> Starlette:
-    """The dashboard for `orchestrator`'s store, bound to `host`; `tokens` are required off loopback."""
-    return Dashboard(orchestrator, host=host, tokens=tokens).app()
+def dashboard_app(
+    orchestrator: Orchestrator, *, host: str, tokens: Tokens | None, run_domain: RunDomain | None = None
+) -> Starlette:
+    """The dashboard for `orchestrator`'s store, bound to `host`; `tokens` are required off loopback. Beside MCP
+    in one daemon it calls the domain through the daemon's `run_domain`, so the process has one queue."""
+    return Dashboard(orchestrator, host=host, tokens=tokens, run_domain=run_domain).app()

@@ -13,13 +13,21 @@ from starlette.types import ASGIApp
 from taskweave.core.orchestrator import Orchestrator
 from taskweave.dashboard.app import dashboard_app
 from taskweave.server.access import Tokens
+from taskweave.server.dispatch import RunDomain
 
 
 def with_dashboard(
-    mcp_app: Starlette, endpoints: dict[str, ASGIApp], orchestrator: Orchestrator, *, host: str, tokens: Tokens | None
+    mcp_app: Starlette,
+    endpoints: dict[str, ASGIApp],
+    orchestrator: Orchestrator,
+    run_domain: RunDomain,
+    *,
+    host: str,
+    tokens: Tokens | None,
 ) -> Starlette:
-    """Each of `endpoints` (paths to apps behind their own checks), the dashboard at `/`; both lifespans run."""
-    dashboard = dashboard_app(orchestrator, host=host, tokens=tokens)
+    """Each of `endpoints` (paths to apps behind their own checks), the dashboard at `/` calling the domain
+    through the daemon's `run_domain`; both lifespans run."""
+    dashboard = dashboard_app(orchestrator, host=host, tokens=tokens, run_domain=run_domain)
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:

@@ -46,7 +46,7 @@ def http_app(app: TaskweaveServer, *, host: str, tokens: Tokens | None) -> ASGIA
     from taskweave.dashboard.mounting import with_dashboard
 
     endpoints = {"/mcp": edge, **{path: operators for path in OPERATOR_PATHS}}
-    return with_dashboard(mcp_app, endpoints, app.orchestrator, host=host, tokens=tokens)
+    return with_dashboard(mcp_app, endpoints, app.orchestrator, app.run_domain, host=host, tokens=tokens)
 
 
 async def serve_http(app: TaskweaveServer, *, host: str, port: int, tokens: Tokens | None) -> None:
