@@ -42,6 +42,7 @@ from taskweave.server.prompt import WORKFLOW_PROMPT
 from taskweave.server.resources import Resources
 from taskweave.server.tools import BY_NAME, TOOLS, USE_ROOTS, Anyone, AsClient, Attributed, InSession, Tool
 from taskweave.store.snapshots import SnapshotPolicy
+from taskweave.store.waiting import WouldBlock
 from taskweave.telemetry import NOTHING, Telemetry
 from taskweave.workspace import Detection, detect_workspace
 
@@ -197,7 +198,7 @@ class TaskweaveServer:
             json_schema.check(raw, tool.schema)
             args = Arguments(raw)
             call = await self._caller(ctx, tool, args)
-            result = await self.run_domain(tool.handler, call, args)
+            result = await self.run_domain(self._handled, tool, call, args)
             for session_id, client_id in call.bindings:
                 self.connections.bind(connection_key(ctx), session_id, client_id)
         except TaskweaveError as error:
@@ -206,16 +207,22 @@ class TaskweaveServer:
         except Exception:
             log.exception("tool %s failed", params.name)
             return internal_tool_error(params.name), "internal"
-        return tool_result(await self._with_messages(call, result)), "ok"
+        return tool_result(result), "ok"
 
-    async def _with_messages(self, call: Anyone, result: Mapping[str, Any]) -> Mapping[str, Any]:
-        """The answer, with the caller's unread messages under `messages` (many clients drop notifications)."""
+    def _handled(self, tool: Tool[Any], call: Anyone, args: Arguments) -> Mapping[str, Any]:
+        """The tool's answer, with the caller's unread messages under `messages` (many clients drop
+        notifications): one domain call, so where calls go to a worker thread, one trip there."""
+        result = tool.handler(call, args)
         recipient = call.recipient()
         if recipient is None:
             return result
         session_id, client_id = recipient
         try:
-            unread = await self.run_domain(self.orchestrator.messages.take, session_id, client_id)
+            unread = self.orchestrator.messages.take(session_id, client_id)
+        except WouldBlock:
+            # The tool's change is made: this call must not be run again elsewhere. Unread, the messages
+            # come with the next answer.
+            return result
         except TaskweaveError as error:
             log.info("messages for %s not taken: %s", client_id, error.message)
             return result
