@@ -95,4 +95,3 @@ async def test_a_call_queued_past_the_bound_waits_on_a_thread_of_its_own(short_w
             tasks.start_soon(run, quick)
     assert finished == ["quick", "slow"], "the queued call did not wait past the bound"
     assert quick_ran_on != [loop]
-
