@@ -48,6 +48,7 @@ from bench.common import (
 )
 from bench.scale.session import COMMON_WORD, NEEDLES, RARE_WORD, Filled, fill
 from taskweave.core.orchestrator import Orchestrator
+from taskweave.core.tasks import COUNTED_MAX
 from taskweave.store.transfer import copy_location
 
 DEFAULT_SIZES = [1_000, 100_000]
@@ -66,31 +67,42 @@ class Subject:
     filled: Filled
     claimed: str | None = None
     samples: dict[str, list[float]] = field(default_factory=dict)
+    matches: dict[str, str] = field(default_factory=dict)
 
 
-def _claim_next(subject: Subject) -> None:
+def _claim_next(subject: Subject) -> str | None:
     order = subject.orchestrator.work.execute(subject.filled.session_id, subject.filled.client_id, None)
     subject.claimed = order["task"]["task_id"]
+    return None
 
 
-def _complete(subject: Subject) -> None:
+def _complete(subject: Subject) -> str | None:
     assert subject.claimed is not None
     subject.orchestrator.work.complete(subject.filled.session_id, subject.filled.client_id, subject.claimed, summary="Done.")
     subject.claimed = None
+    return None
 
 
-def _query(**filters: Any) -> Callable[[Subject], None]:
-    def query(subject: Subject) -> None:
-        subject.orchestrator.tasks.query(subject.filled.session_id, **filters)
+def _status(subject: Subject) -> str | None:
+    subject.orchestrator.sessions.status(subject.filled.session_id)
+    return None
+
+
+def _query(**filters: Any) -> Callable[[Subject], str | None]:
+    """A query_tasks call; it returns the total the answer gives (with + when it is a lower bound)."""
+
+    def query(subject: Subject) -> str | None:
+        page = subject.orchestrator.tasks.query(subject.filled.session_id, **filters)
+        return f"{page['total']:,}" + ("+" if page.get("total_is_lower_bound") else "")
 
     return query
 
 
 # In this order in every round: each completion hands in the task claimed just before it.
-OPERATIONS: list[tuple[str, Callable[[Subject], None]]] = [
+OPERATIONS: list[tuple[str, Callable[[Subject], str | None]]] = [
     ("claim next (execute_task)", _claim_next),
     ("complete_task", _complete),
-    ("get_status", lambda s: s.orchestrator.sessions.status(s.filled.session_id)),
+    ("get_status", _status),
     ("query status=pending", _query(status=["pending"])),
     ("query specialist=tester", _query(specialist="tester")),
     (f"query text, rare word ({NEEDLES} tasks)", _query(text=RARE_WORD)),
@@ -209,10 +221,12 @@ def measure(subjects: list[Subject], rounds: int) -> None:
         for subject in rotated(subjects, round_number):
             for name, operation in OPERATIONS:
                 started = time.perf_counter()
-                operation(subject)
+                matches = operation(subject)
                 elapsed = time.perf_counter() - started
                 if round_number >= 0:
                     subject.samples[name].append(elapsed)
+                if matches is not None:
+                    subject.matches[name] = matches
 
 
 def report(subjects: list[Subject], sizes: list[int]) -> tuple[list[str], bool, list[dict[str, Any]]]:
@@ -220,7 +234,7 @@ def report(subjects: list[Subject], sizes: list[int]) -> tuple[list[str], bool, 
     by_key = {(s.store, s.size): s for s in subjects}
     stores = list(dict.fromkeys(s.store for s in subjects))
     small, large = sizes[0], sizes[-1]
-    header = ("store", "operation", "n", *(f"{size:,} ms" for size in sizes), f"p95 {large:,} ms", "ratio", "target", "result")
+    header = ("store", "operation", "n", *(f"{size:,} ms" for size in sizes), f"p95 {large:,} ms", "ratio", "target", "result", "total")
     rows, results, passed = [], [], True
     for store in stores:
         for name, _ in OPERATIONS:
@@ -232,10 +246,12 @@ def report(subjects: list[Subject], sizes: list[int]) -> tuple[list[str], bool, 
             rows.append((
                 store_label(store), name, str(len(samples[large])), *(f"{medians[size] * 1000:.2f}" for size in sizes),
                 f"{percentile(samples[large], 0.95) * 1000:.2f}", f"{ratio:.2f}x", f"<= {FLAT_RATIO:g}x", verdict(ok),
+                " / ".join(by_key[(store, size)].matches.get(name, "") for size in sizes).strip(" /"),
             ))
             results.append({
                 "store": store_label(store), "operation": name, "ratio": ratio, "target": FLAT_RATIO, "passed": ok,
                 "median_s": {str(size): medians[size] for size in sizes},
+                "totals": {str(size): by_key[(store, size)].matches.get(name) for size in sizes},
                 "samples_s": {str(size): runs for size, runs in samples.items()},
             })
     return table(header, rows, left_aligned=2), passed, results
@@ -271,6 +287,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"In-process calls through the domain; sessions of {' and '.join(f'{s:,}' for s in args.sizes)} tasks, "
           f"half of them waiting on one unfinished gate task (target: largest / smallest <= {FLAT_RATIO:g}x)")
     print("\n".join(lines))
+    print("total: what each query answered as its total, per size; a filter beyond status is counted up to "
+          f"{COUNTED_MAX + 1:,} rows (+: a lower bound), so those counts grow until the cap, then stay")
     print("\n".join(notes))
     for problem in problems:
         print(f"check: {problem}")
