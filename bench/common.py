@@ -16,6 +16,7 @@ import json
 import math
 import os
 import platform
+import secrets
 import socket
 import statistics
 import subprocess
@@ -29,6 +30,7 @@ from importlib.metadata import version
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, NamedTuple, TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
@@ -547,3 +549,26 @@ def populate(writer: SessionWriter, tasks: int) -> None:
             writer.complete(task_id, "Done.")
     for task_id in writer.ready()[:CLAIMS_HELD]:
         writer.claim(task_id)
+
+
+# -- PostgreSQL databases -----------------------------------------------------
+
+
+def _database_url(url: str, name: str) -> str:
+    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
+
+
+@contextmanager
+def postgres_database(url: str, label: str) -> Iterator[str]:
+    """A new, empty database created through the PostgreSQL `url` (its user must be allowed to CREATE DATABASE),
+    dropped on the way out, even while connections to it are open; the URL of the new database."""
+    import psycopg
+
+    name = f"taskweave_bench_{label}_{secrets.token_hex(4)}"
+    with psycopg.connect(url, autocommit=True, connect_timeout=5) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')  # type: ignore[arg-type]
+    try:
+        yield _database_url(url, name)
+    finally:
+        with psycopg.connect(url, autocommit=True, connect_timeout=5) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # type: ignore[arg-type]

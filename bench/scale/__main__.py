@@ -26,21 +26,20 @@ from __future__ import annotations
 
 import argparse
 import json
-import secrets
 import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from bench.common import (
     make_git_repository,
     percentile,
+    postgres_database,
     print_environment,
     rotated,
     table,
@@ -135,31 +134,6 @@ def store_label(store: str) -> str:
     return "sqlite" if store == "sqlite" else "pg"
 
 
-def _with_database(url: str, name: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
-
-
-@contextmanager
-def postgres_databases(url: str, sizes: list[int]) -> Iterator[dict[int, str]]:
-    """A new database per size, created and dropped through `url`; the store URL of each."""
-    import psycopg
-
-    prefix = f"taskweave_bench_scale_{secrets.token_hex(4)}"
-    names = {size: f"{prefix}_{size}" for size in sizes}
-    created: list[str] = []
-    try:
-        with psycopg.connect(url, autocommit=True, connect_timeout=5) as admin:
-            for name in names.values():
-                admin.execute(f'CREATE DATABASE "{name}"')  # type: ignore[arg-type]
-                created.append(name)
-        yield {size: _with_database(url, name) for size, name in names.items()}
-    finally:
-        if created:
-            with psycopg.connect(url, autocommit=True, connect_timeout=5) as admin:
-                for name in created:
-                    admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # type: ignore[arg-type]
-
-
 def copy_to_postgres(source: Path, url: str) -> float:
     """Copy the SQLite store into the empty database at `url` as `taskweave migrate-store` does, then ANALYZE
     it as autovacuum would soon after; the seconds it took."""
@@ -198,7 +172,8 @@ def prepare(stack: ExitStack, stores: list[str], sizes: list[int], root: Path) -
     for store in stores:
         if store == "sqlite":
             continue
-        for size, url in stack.enter_context(postgres_databases(store, sizes)).items():
+        for size in sizes:
+            url = stack.enter_context(postgres_database(store, f"scale_{size}"))
             print(f"copying {size:,} tasks to PostgreSQL ...", file=sys.stderr, flush=True)
             seconds = copy_to_postgres(Path(prepared.locations[("sqlite", size)]), url)
             prepared.locations[(store, size)] = url
