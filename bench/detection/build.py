@@ -1,18 +1,22 @@
 """Rebuild the detection benchmark's case files from the repository list and bare git clones.
 
-    python -m bench.detection.build --clones DIR [--review]
+    python -m bench.detection.build --clones DIR [--halves HALF,...] [--review]
 
 `repos.txt` lists one `owner/name@commit half` per line. Each repository is read
-from `DIR/owner/name.git` (or `DIR/owner/name`), a bare clone; only trees are
-needed, so a blobless clone is enough:
+from `DIR/owner/name.git` (or `DIR/owner/name`), a git directory: a bare clone,
+a clone's `.git`, or a symbolic link to either. Only trees are needed, so a
+blobless clone is enough:
 
     git clone --bare --filter=blob:none https://github.com/owner/name DIR/owner/name.git
 
 The labels follow `labels.py` plus the judgement calls in `overrides.json`.
-The cases go to `cases/tuning.json` or `cases/validation.json` as the list
-says; a repository added without a half is dealt to one by a hash of its name,
-stratified by ecosystem, so the split never depends on a detector's results. `--review` prints every case's labels and the rule behind each
-expected id instead of writing the files.
+The cases go to `cases/<half>.json` as the list says (`tuning`, `validation` or
+`holdout`); a repository added without a half is dealt to tuning or validation
+by a hash of its name, stratified by ecosystem, so the split never depends on a
+detector's results. The holdout half is only ever given explicitly. `--halves`
+rebuilds only the named halves (and needs only their clones). `--review` prints
+every case's labels and the rule behind each expected id instead of writing the
+files.
 """
 
 from __future__ import annotations
@@ -33,7 +37,9 @@ HERE = Path(__file__).resolve().parent
 REPOS = HERE / "repos.txt"
 OVERRIDES = HERE / "overrides.json"
 CASES = HERE / "cases"
-HALVES = ("tuning", "validation")
+HALVES = ("tuning", "validation", "holdout")
+DEALT = ("tuning", "validation")
+"""The halves a repository listed without one is dealt to; `holdout` is only given explicitly."""
 
 
 def read_list(path: Path) -> list[tuple[str, str, str | None]]:
@@ -51,6 +57,7 @@ def read_list(path: Path) -> list[tuple[str, str, str | None]]:
 
 
 def clone_of(clones: Path, repo: str) -> Path | None:
+    """The git directory of `repo` under `clones`: `owner/name.git` or `owner/name`, bare or with a `.git`."""
     for candidate in (clones / f"{repo}.git", clones / repo):
         if (candidate / "HEAD").is_file() or (candidate / ".git").exists():
             return candidate
@@ -75,7 +82,7 @@ def split(cases: list[dict[str, Any]], given: dict[str, str | None]) -> dict[str
     (their rarest expected id), in the order of a hash of the repository, so that both halves cover
     each ecosystem and the split never depends on what a detector says."""
     frequency = Counter(t for case in cases for t in case["expected_types"])
-    halves: dict[str, list[dict[str, Any]]] = {half: [] for half in HALVES}
+    halves: dict[str, list[dict[str, Any]]] = {half: [] for half in HALVES if half in set(given.values()) | set(DEALT)}
     strata: dict[str, list[dict[str, Any]]] = {}
     for case in cases:
         half = given.get(case["repo"])
@@ -88,7 +95,7 @@ def split(cases: list[dict[str, Any]], given: dict[str, str | None]) -> dict[str
     for stratum in sorted(strata):
         members = sorted(strata[stratum], key=lambda c: hashlib.sha256(c["repo"].encode()).hexdigest())
         for index, case in enumerate(members):
-            halves[HALVES[(index + odd) % 2]].append(case)
+            halves[DEALT[(index + odd) % 2]].append(case)
         odd += len(members) % 2
     return {half: sorted(members, key=lambda c: c["id"].lower()) for half, members in halves.items()}
 
@@ -120,10 +127,16 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clones", required=True, type=Path, help="directory of bare clones, DIR/owner/name.git")
     parser.add_argument("--list", type=Path, default=REPOS, help="repository list (default: repos.txt)")
+    parser.add_argument("--halves", default=",".join(HALVES),
+                        help="comma-separated halves to rebuild (default: all); the others' case files stay as they are")
     parser.add_argument("--review", action="store_true", help="print the labels instead of writing the cases")
     args = parser.parse_args()
 
-    entries = read_list(args.list)
+    wanted = set(args.halves.split(","))
+    if wanted - set(HALVES):
+        parser.error(f"unknown half: {', '.join(sorted(wanted - set(HALVES)))}")
+    listed = read_list(args.list)
+    entries = [entry for entry in listed if entry[2] in wanted or (entry[2] is None and wanted & set(DEALT))]
     overrides = json.loads(OVERRIDES.read_text())
     missing = [repo for repo, _, _ in entries if clone_of(args.clones, repo) is None]
     if missing:
@@ -132,7 +145,7 @@ def main() -> int:
             print(f"  git clone --bare --filter=blob:none https://github.com/{repo} {args.clones}/{repo}.git",
                   file=sys.stderr)
         return 1
-    unknown = sorted(set(overrides) - {repo for repo, _, _ in entries})
+    unknown = sorted(set(overrides) - {repo for repo, _, _ in listed})
     if unknown:
         print(f"overrides for repositories not in the list: {', '.join(unknown)}", file=sys.stderr)
         return 1
@@ -150,6 +163,8 @@ def main() -> int:
         return 0
     CASES.mkdir(exist_ok=True)
     for half, members in split(cases, {repo: half for repo, _, half in entries}).items():
+        if half not in wanted:
+            continue
         write_half(CASES / f"{half}.json", half, members)
         types = {t for case in members for t in case["expected_types"]}
         print(f"{half}: {len(members)} repositories, {len(types)} ecosystems -> {CASES / half}.json")
