@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from taskweave.errors import StoreError
-from taskweave.store import open_store, store_location
+from taskweave.store import Transaction, open_store, store_location
 from taskweave.store.schema import SCHEMA_VERSION
-from taskweave.store.sqlite import SQLiteStore
+from taskweave.store.sqlite import SQLiteStore, SQLiteTransaction
 
 
 def test_new_store_uses_wal_and_records_its_schema(store_path: Path) -> None:
@@ -82,3 +84,40 @@ def test_directory_and_location_rules(tmp_path: Path, monkeypatch: pytest.Monkey
     assert store_location("explicit.db") == "explicit.db"
     monkeypatch.delenv("TASKWEAVE_STORE")
     assert store_location(None).endswith("taskweave.db")
+
+
+@pytest.mark.parametrize(
+    ("read", "index"),
+    [
+        (lambda tx: tx.ready_tasks("s", 5), "tasks_ready"),
+        (lambda tx: tx.ready_tasks("s", 5, specialist="tester"), "tasks_ready_by_specialist"),
+        (lambda tx: tx.to_synthesize("s", 3), "tasks_to_synthesize"),
+        (lambda tx: tx.query_tasks("s", words=["parser"], limit=10, offset=0, count_limit=1001), "INTEGER PRIMARY KEY"),
+    ],
+    ids=["ready", "ready-by-specialist", "to-synthesize", "text"],
+)
+def test_searches_read_the_index_made_for_them(
+    store_path: Path, monkeypatch: pytest.MonkeyPatch, read: Callable[[Transaction], object], index: str
+) -> None:
+    """Without statistics SQLite's planner prefers the broader index by status, which walks every pending task
+    (every blocked one, in a session blocked behind a gate) or, for text, every task of the session."""
+    store = SQLiteStore(store_path)
+    statements: list[tuple[str, Sequence[Any]]] = []
+    execute = SQLiteTransaction._execute
+
+    def recording(self: SQLiteTransaction, sql: str, params: Sequence[Any]) -> Any:
+        statements.append((sql, params))
+        return execute(self, sql, params)
+
+    try:
+        with store.transaction(write=False) as tx:
+            monkeypatch.setattr(SQLiteTransaction, "_execute", recording)
+            read(tx)
+            monkeypatch.undo()
+            plans = [
+                " ".join(row["detail"] for row in tx.all(f"EXPLAIN QUERY PLAN {sql}", *params))
+                for sql, params in statements
+            ]
+    finally:
+        store.close()
+    assert plans and all(index in plan for plan in plans), plans

@@ -162,6 +162,9 @@ class SQLiteTransaction(Transaction):
         query = " AND ".join(f'"{word}"*' for word in words)
         return "rowid IN (SELECT rowid FROM task_text WHERE task_text MATCH ?)", [query]
 
+    def tasks_by(self, index: str | None, alias: str = "") -> str:
+        return f"{super().tasks_by(index, alias)} {'NOT INDEXED' if index is None else f'INDEXED BY {index}'}"
+
     def lock_session(self, session_id: str) -> SessionRow | None:
         """A write transaction already holds SQLite's single write lock: only the session to read."""
         return self.session(session_id)

@@ -110,6 +110,12 @@ class Transaction(ABC):
         """A condition on `tasks`, and its parameters: every one of `words` (lowercase runs of letters and
         digits) begins a word of the task's title, description or summary. Each store has its own index."""
 
+    def tasks_by(self, index: str | None, alias: str = "") -> str:
+        """`tasks` (as `alias`) in the FROM clause of a query made for `index` (None: for the text index, whose
+        matches are looked up by rowid). PostgreSQL's planner picks well from its statistics; SQLite's, without
+        them, prefers a broader index, so its implementation names the one meant."""
+        return f"tasks {alias}".rstrip()
+
     def announce_change(self, session_id: str) -> None:
         """Tell other server processes, at commit, that `session_id` changed (a no-op where they poll)."""
 
@@ -590,8 +596,9 @@ class Transaction(ABC):
         if specialist:
             scope += " AND t.specialist = ?"
             params.append(specialist)
+        index = "tasks_by_parent" if parent_id else "tasks_ready_by_specialist" if specialist else "tasks_ready"
         rows = self.all(
-            f"SELECT {PREFIXED_TASK_COLUMNS} FROM tasks t WHERE {scope} AND {READY} "
+            f"SELECT {PREFIXED_TASK_COLUMNS} FROM {self.tasks_by(index, 't')} WHERE {scope} AND {READY} "
             "ORDER BY t.priority DESC, t.seq LIMIT ?",
             *params, limit,
         )
@@ -609,8 +616,8 @@ class Transaction(ABC):
     def to_synthesize(self, session_id: str, limit: int) -> list[TaskRow]:
         """Parents whose every subtask is finished, still waiting for their synthesis."""
         rows = self.all(
-            f"SELECT {TASK_COLUMNS} FROM tasks WHERE session_id = ? AND status = 'pending' AND children > 0 "
-            "AND open_children = 0 ORDER BY seq LIMIT ?",
+            f"SELECT {TASK_COLUMNS} FROM {self.tasks_by('tasks_to_synthesize')} WHERE session_id = ? "
+            "AND status = 'pending' AND children > 0 AND open_children = 0 ORDER BY seq LIMIT ?",
             session_id, limit,
         )
         return cast(list[TaskRow], rows)
@@ -653,12 +660,13 @@ class Transaction(ABC):
             clauses.append(condition)
             params.extend(values)
         where = " AND ".join(clauses)
+        source = self.tasks_by(None) if words else "tasks"
         rows = cast(list[TaskRow], self.all(
-            f"SELECT {TASK_COLUMNS} FROM tasks WHERE {where} ORDER BY seq LIMIT ? OFFSET ?", *params, limit, offset
+            f"SELECT {TASK_COLUMNS} FROM {source} WHERE {where} ORDER BY seq LIMIT ? OFFSET ?", *params, limit, offset
         ))
         if specialist or parent_id or words:
             return rows, self._count(
-                f"SELECT COUNT(*) AS n FROM (SELECT 1 FROM tasks WHERE {where} LIMIT ?) counted", *params, count_limit
+                f"SELECT COUNT(*) AS n FROM (SELECT 1 FROM {source} WHERE {where} LIMIT ?) counted", *params, count_limit
             )
         counts = self.status_counts(session_id)
         return rows, sum(counts.get(status, 0) for status in set(statuses or TASK_STATUSES))
