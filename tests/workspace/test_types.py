@@ -159,6 +159,10 @@ def test_layout_fallbacks(tmp_path: Path) -> None:
     assert types_of(tmp_path / "stow", "zsh/.zshrc", "git/.gitconfig", "install.sh") == ["dotfiles"]
     assert types_of(tmp_path / "prose", "README.md", "guide/a.md", "guide/b.md") == ["docs"]
     assert types_of(tmp_path / "tool", "Makefile", "README.md", "mytool", "mytool.1") == ["shell"]
+    manual = types_of(tmp_path / "manual", "CHANGELOG", "LICENSE", "README.md", "mytool", "docs/man/mytool.1",
+                      "docs/usage.md", "docs/setup.md", "docs/examples/hook.sh")
+    assert manual == ["shell"]
+    assert types_of(tmp_path / "no-manual", "README.md", "mytool", "docs/man/other.1", "docs/a.md") == ["docs"]
 
 
 def test_shebang_decides_a_lone_script_when_it_can_be_read(tmp_path: Path) -> None:
@@ -295,6 +299,9 @@ def test_other_dockerfile_spellings(tmp_path: Path) -> None:
 def test_latex_templates_and_lone_headers(tmp_path: Path) -> None:
     assert types_of(tmp_path / "tex", *sources("templates", ".latex", 12), "build.sh") == ["latex"]
     assert types_of(tmp_path / "h", "Makefile", *sources("include", ".h", 4)) == ["c"]
+    document = types_of(tmp_path / "cv", "Dockerfile", "build.sh", "README.md", "cv.tex", "cv.pdf", "preview.png")
+    assert document == ["latex"]
+    assert types_of(tmp_path / "image", "Dockerfile", "notes.tex", "README.md") == ["docker"]
 
 
 def test_a_collection_of_configuration_files_is_documentation(tmp_path: Path) -> None:

@@ -83,10 +83,13 @@ DOTFILE_NAMES = RC_NAMES | frozenset({
 DOTFILES_DEPTH = 2
 LINK_SUFFIX = ".symlink"
 """The suffix some dotfiles repositories give the files their installer links into the home directory."""
+MAN_DIRS = ("man", "doc", "docs", "doc/man", "docs/man", "man/man1")
+"""Where a script's man page is looked for, besides next to it."""
 META_NAMES = frozenset({
     "license", "licence", "copying", "readme", "changelog", "changes", "authors", "contributors",
     "todo", "news", "version", "notice", "thanks", "makefile", "gnumakefile", "dockerfile",
     "gemfile", "rakefile", "procfile", "vagrantfile", "jenkinsfile", "brewfile", "codeowners",
+    "install", "copyright", "patents", "owners", "maintainers", "security_contacts", "cname", "bugs",
 })
 
 
@@ -135,6 +138,7 @@ def classify(root: str, *, scanner: Scanner, catalog: Catalog) -> Typing:
 
     _entry_points(typing, hits, stats)
     _flutter(typing, root, listing)
+    _typeset_document(typing, listing)
     _infrastructure(typing, stats)
     _documentation_site(typing)
     has_entry = any(t not in INFRA_TYPES and t not in typing.weak for t in typing.primary)
@@ -148,7 +152,7 @@ def classify(root: str, *, scanner: Scanner, catalog: Catalog) -> Typing:
     if not has_entry:
         _config_confirmed(typing, hits, stats)
     if not typing.primary:
-        _layout_fallbacks(typing, root, listing, stats)
+        _layout_fallbacks(typing, root, listing, stats, scanner)
     if not typing.primary:
         typing.primary.update(deferred)
     typing.rank(stats)
@@ -223,6 +227,17 @@ def _flutter(typing: Typing, root: str, listing: Listing) -> None:
 def _flutter_platforms(listing: Listing) -> list[str]:
     platforms = [name for name in FLUTTER_PLATFORMS if name in listing.dirs]
     return platforms if len(platforms) >= 2 else []
+
+
+def _typeset_document(typing: Typing, listing: Listing) -> None:
+    """A LaTeX source at the root kept beside its PDF is the product; a container or build beside it makes it."""
+    if any(t not in INFRA_TYPES for t in typing.primary):
+        return
+    for name in sorted(listing.files):
+        stem, dot, extension = name.rpartition(".")
+        if dot and extension == "tex" and f"{stem}.pdf" in listing.files:
+            typing.primary["latex"] = f"{name} at the root beside its PDF"
+            return
 
 
 def _infrastructure(typing: Typing, stats: Survey) -> None:
@@ -426,15 +441,15 @@ def _rc_name(name: str) -> bool:
     return name.lower().removesuffix(LINK_SUFFIX) in RC_NAMES
 
 
-def _layout_fallbacks(typing: Typing, root: str, listing: Listing, stats: Survey) -> None:
+def _layout_fallbacks(typing: Typing, root: str, listing: Listing, stats: Survey, scanner: Scanner) -> None:
     """Types for a root with no entry point, no collection and no clearly dominant language."""
-    script = None if stats.sources else _lone_script(root, listing)
+    script = None if sum(stats.product.values()) else _lone_script(root, listing, scanner)
     if script:
         typing.primary["shell"] = f"{script} is a script installed without an extension"
         return
     prose = stats.prose_files
-    if prose and stats.sources * PROSE_RATIO <= prose and stats.markup_files <= prose:
-        typing.primary["docs"] = f"{prose} prose files and {stats.sources} source files"
+    if prose and stats.sources * PROSE_RATIO <= prose + stats.markup_files:
+        typing.primary["docs"] = f"{prose} prose files, {stats.markup_files} markup files and {stats.sources} source files"
         return
     if stats.files >= CONFIG_SET_MIN_FILES and stats.sources <= CONFIG_SET_SOURCE_SHARE * stats.files:
         typing.primary["docs"] = f"a collection of {stats.files} configuration and data files"
@@ -448,8 +463,9 @@ def _layout_fallbacks(typing: Typing, root: str, listing: Listing, stats: Survey
             typing.primary[type_id] = f"{language} is most of the {sum(counts.values())} source files"
 
 
-def _lone_script(root: str, listing: Listing) -> str | None:
-    """An extension-less shell script at the root (its shebang says so, or its man page sits beside it)."""
+def _lone_script(root: str, listing: Listing, scanner: Scanner) -> str | None:
+    """An extension-less shell script at the root: its shebang says so, or, when it cannot be read, its man
+    page sits beside it or in the man and docs folders."""
     candidates = [name for name in sorted(listing.files) if "." not in name and name.lower() not in META_NAMES]
     for name in candidates[:MAX_SCRIPTS_READ]:
         shebang = contents.shebang(os.path.join(root, name))
@@ -457,9 +473,27 @@ def _lone_script(root: str, listing: Listing) -> str | None:
             if contents.is_shell_interpreter(shebang):
                 return name
             continue
-        if f"{name}.1" in listing.files:
+        if _man_page(root, listing, name, scanner):
             return name
     return None
+
+
+def _man_page(root: str, listing: Listing, name: str, scanner: Scanner) -> bool:
+    """Whether a section-1 or section-8 man page of `name` sits at the root or in its man and docs folders."""
+    pages = {f"{name}.1", f"{name}.8"}
+    if not pages.isdisjoint(listing.files):
+        return True
+    for folder in MAN_DIRS:
+        inner, path = listing, root
+        for part in folder.split("/"):
+            if part not in inner.dirs:
+                break
+            path = os.path.join(path, part)
+            inner = scanner.list(path)
+        else:
+            if not pages.isdisjoint(inner.files):
+                return True
+    return False
 
 
 def _disambiguate_m_files(stats: Survey, hits: list[Hit]) -> None:
