@@ -296,6 +296,15 @@ def test_other_dockerfile_spellings(tmp_path: Path) -> None:
     assert types_of(tmp_path / "b", "Dockerfile-centos", "README.md") == ["docker"]
 
 
+def test_a_book_at_the_root_is_the_repository(tmp_path: Path) -> None:
+    book = types_of(tmp_path / "book", "book.toml", "Cargo.toml", "Cargo.lock", "src/SUMMARY.md", "src/ch01.md",
+                    *sources("listings/ch01/src", ".rs", 20), "packages/tools/Cargo.toml", "packages/tools/src/main.rs")
+    assert book == ["docs"]
+    guide = types_of(tmp_path / "guide", "book.toml", "Cargo.toml", "src/lib.rs", *sources("src", ".rs", 20),
+                     "guide/SUMMARY.md")
+    assert guide == ["rust"]
+
+
 def test_latex_templates_and_lone_headers(tmp_path: Path) -> None:
     assert types_of(tmp_path / "tex", *sources("templates", ".latex", 12), "build.sh") == ["latex"]
     assert types_of(tmp_path / "h", "Makefile", *sources("include", ".h", 4)) == ["c"]

@@ -139,6 +139,7 @@ def classify(root: str, *, scanner: Scanner, catalog: Catalog) -> Typing:
     _entry_points(typing, hits, stats)
     _flutter(typing, root, listing)
     _typeset_document(typing, listing)
+    _book(typing, root, listing, scanner)
     _infrastructure(typing, stats)
     _documentation_site(typing)
     has_entry = any(t not in INFRA_TYPES and t not in typing.weak for t in typing.primary)
@@ -238,6 +239,18 @@ def _typeset_document(typing: Typing, listing: Listing) -> None:
         if dot and extension == "tex" and f"{stem}.pdf" in listing.files:
             typing.primary["latex"] = f"{name} at the root beside its PDF"
             return
+
+
+def _book(typing: Typing, root: str, listing: Listing, scanner: Scanner) -> None:
+    """An mdBook at the root (`book.toml` and `src/SUMMARY.md`) is the repository: `src/` holds its chapters,
+    and the other manifests build its listings and tools."""
+    if "docs" not in typing.primary or "book.toml" not in listing.files or "src" not in listing.dirs:
+        return
+    if "SUMMARY.md" not in scanner.list(os.path.join(root, "src")).files:
+        return
+    for type_id in [t for t in typing.primary if t != "docs"]:
+        typing.demote(type_id, "the listings and tools of the book at the root")
+    typing.weak.discard("docs")
 
 
 def _infrastructure(typing: Typing, stats: Survey) -> None:
