@@ -115,7 +115,7 @@ def test_upgrade_from_schema_v1_counts_every_task(pg_url: str, workspace: Detect
         connection.execute("DROP INDEX tasks_claimed")
         connection.execute("DROP INDEX tasks_by_specialist")
         connection.execute("DROP INDEX tasks_by_status_update")
-        connection.execute("DROP INDEX tasks_text")
+        connection.execute("ALTER TABLE tasks DROP COLUMN text_words")  # with its index
         for column in ("children", "open_children", "waiting_on", "claim_paths", "claim_lost_by"):
             connection.execute(f"ALTER TABLE tasks DROP COLUMN {column}")
         connection.execute("ALTER TABLE sessions DROP COLUMN message_seq")

@@ -32,10 +32,15 @@ def fill(store: Store, workspace: Detection) -> None:
     orchestrator.sessions.initialize(workspace, client=agent("second"), new_session=True)
 
 
+def shared(row: dict[str, Any], own: frozenset[str] | tuple[()]) -> tuple[tuple[str, Any], ...]:
+    """The row's columns that every store has, in order."""
+    return tuple(sorted((column, value) for column, value in row.items() if column not in own))
+
+
 def dump(store: Store) -> dict[str, list[tuple[Any, ...]]]:
     with store.transaction(write=False) as tx:
         return {
-            table: sorted((tuple(sorted(row.items())) for row in tx.all(f"SELECT * FROM {table}")), key=repr)
+            table: sorted((shared(row, tx.own_columns.get(table, ())) for row in tx.all(f"SELECT * FROM {table}")), key=repr)
             for table in TABLES
             if table != "store_meta"
         }

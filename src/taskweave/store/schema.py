@@ -200,6 +200,8 @@ MIGRATIONS: list[list[str]] = [
         "CREATE INDEX tasks_by_specialist ON tasks (session_id, specialist, seq)",
         "CREATE INDEX tasks_by_status_update ON tasks (session_id, status, updated_at, seq)",
     ],
+    # 4 -> 5: nothing shared; PostgreSQL keeps each task's words in a column of their own (its `OWN_MIGRATIONS`).
+    [],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

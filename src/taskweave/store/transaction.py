@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import secrets
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol, cast
 
 from taskweave.store.records import (
@@ -92,6 +92,9 @@ def _counters(session: Row | SessionRow, columns: dict[str, str] = TASK_COUNT_CO
 
 class Transaction(ABC):
     """One open transaction. Statements use `?` placeholders; implementations translate."""
+
+    # Per table, the columns only this store's schema has, computed from the others: never copied.
+    own_columns: Mapping[str, frozenset[str]] = {}
 
     @abstractmethod
     def _execute(self, sql: str, params: Sequence[Any]) -> Cursor:

@@ -108,7 +108,7 @@ def _copy_table(reader: Transaction, writer: Transaction, table: str) -> int:
     deferred = SELF_REFERENCES.get(table, ())
     replaced = 0
     for rows in _pages(reader, table):
-        columns = list(rows[0])
+        columns = [column for column in rows[0] if column not in reader.own_columns.get(table, ())]
         insert = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
         for row in rows:
             values = []
