@@ -20,9 +20,7 @@ from typing import Protocol, TypeVar, TypeVarTuple, Unpack
 import anyio
 import anyio.to_thread
 
-from taskweave.store import Store
-from taskweave.store import waiting
-from taskweave.store.waiting import WouldBlock, no_waiting
+from taskweave.store import Store, waiting
 
 T = TypeVar("T")
 Ts = TypeVarTuple("Ts")
@@ -51,9 +49,9 @@ class InlineUnlessWaiting:
     async def __call__(self, function: Callable[[Unpack[Ts]], T], /, *args: Unpack[Ts]) -> T:
         if not self._lane.locked():
             try:
-                with no_waiting():
+                with waiting.no_waiting():
                     return function(*args)
-            except WouldBlock:
+            except waiting.WouldBlock:
                 pass
         entered = False
         with anyio.move_on_after(waiting.LOCK_WAIT_SECONDS):
@@ -63,9 +61,9 @@ class InlineUnlessWaiting:
             return await anyio.to_thread.run_sync(function, *args)
         try:
             try:
-                with no_waiting():
+                with waiting.no_waiting():
                     return function(*args)
-            except WouldBlock:
+            except waiting.WouldBlock:
                 return await anyio.to_thread.run_sync(function, *args)
         finally:
             self._lane.release()
