@@ -97,7 +97,7 @@ def test_directory_and_location_rules(tmp_path: Path, monkeypatch: pytest.Monkey
     ids=["ready", "ready-by-specialist", "to-synthesize", "text"],
 )
 def test_searches_read_the_index_made_for_them(
-    store_path: Path, monkeypatch: pytest.MonkeyPatch, read: Callable[[Transaction], object], index: str
+    store_path: Path, read: Callable[[Transaction], object], index: str
 ) -> None:
     """Without statistics SQLite's planner prefers the broader index by status, which walks every pending task
     (every blocked one, in a session blocked behind a gate) or, for text, every task of the session."""
@@ -111,9 +111,9 @@ def test_searches_read_the_index_made_for_them(
 
     try:
         with store.transaction(write=False) as tx:
-            monkeypatch.setattr(SQLiteTransaction, "_execute", recording)
-            read(tx)
-            monkeypatch.undo()
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setattr(SQLiteTransaction, "_execute", recording)
+                read(tx)
             plans = [
                 " ".join(row["detail"] for row in tx.all(f"EXPLAIN QUERY PLAN {sql}", *params))
                 for sql, params in statements

@@ -13,9 +13,7 @@ from tests.support import call, connect, serving
 
 
 @pytest.mark.anyio
-async def test_a_change_made_before_the_store_turns_busy_is_never_made_twice(
-    store_path: Path, in_project: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_a_change_made_before_the_store_turns_busy_is_never_made_twice(store_path: Path, in_project: Path) -> None:
     """A daemon's call is one domain call: the tool's change, then the caller's unread messages. When taking
     the messages would have to wait, the answer goes without them rather than the whole call again on a
     thread."""
@@ -27,8 +25,8 @@ async def test_a_change_made_before_the_store_turns_busy_is_never_made_twice(
         def busy(session_id: str, client_id: str) -> list[Any]:
             raise waiting.WouldBlock
 
-        monkeypatch.setattr(app.orchestrator.messages, "take", busy)
-        await call(client, "orchestrator_plan_task", title="Once", description="Made once.", **ids)
-        monkeypatch.undo()
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(app.orchestrator.messages, "take", busy)
+            await call(client, "orchestrator_plan_task", title="Once", description="Made once.", **ids)
         found = await call(client, "orchestrator_query_tasks", text="once", **ids)
     assert [task["title"] for task in found["tasks"]] == ["Once"]
