@@ -323,6 +323,11 @@ def test_fallbacks_look_at_the_product_code_first(tmp_path: Path) -> None:
     assert found == ["latex"]
 
 
+def test_sources_without_a_type_count_but_never_type_a_fallback(tmp_path: Path) -> None:
+    assert types_of(tmp_path / "odin", "Makefile", "build.bat", "hello.odin", "SDL2.dll") == ["odin"]
+    assert types_of(tmp_path / "bat", "Makefile", "build.bat", "setup.cmd", "README.md") == []
+
+
 def test_a_lock_file_with_no_code_beside_it_is_not_a_project(tmp_path: Path) -> None:
     assert types_of(tmp_path, "shard.lock", "shard.yml", "README.md", "CONTRIBUTING.md") == ["docs"]
 

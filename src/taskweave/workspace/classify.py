@@ -292,7 +292,7 @@ def _dominant_language(stats: Survey) -> str | None:
 
 def _artifact_type(stats: Survey) -> str | None:
     """The infrastructure type whose own language (Nix, Starlark) holds most of the source files."""
-    ranked = stats.languages.most_common(1)
+    ranked = sorted(stats.languages.items(), key=lambda item: (-item[1], item[0]))[:1]
     if ranked and ranked[0][1] >= DOMINANT_MIN_FILES and stats.share(ranked[0][0]) >= DOMINANT_SHARE:
         return ARTIFACT_LANGUAGES.get(ranked[0][0])
     return None
@@ -357,7 +357,7 @@ def _product_type(stats: Survey) -> str | None:
     total = sum(stats.product.values())
     if not counts:
         return None
-    type_id, count = counts.most_common(1)[0]
+    type_id, count = min(counts.items(), key=lambda item: (-item[1], item[0]))
     return type_id if count / total >= DOMINANT_SHARE else None
 
 
@@ -468,10 +468,10 @@ def _layout_fallbacks(typing: Typing, root: str, listing: Listing, stats: Survey
         typing.primary["docs"] = f"a collection of {stats.files} configuration and data files"
         return
     counts = stats.product if sum(stats.product.values()) else stats.languages
-    ranked = counts.most_common(1)
-    if ranked:
-        language, count = ranked[0]
-        type_id = LANGUAGE_TYPES.get(language)
+    typed = [(count, language) for language, count in counts.items() if LANGUAGE_TYPES.get(language)]
+    if typed:
+        count, language = min(typed, key=lambda item: (-item[0], item[1]))
+        type_id = LANGUAGE_TYPES[language]
         if type_id and count >= DOMINANT_SHARE * sum(counts.values()):
             typing.primary[type_id] = f"{language} is most of the {sum(counts.values())} source files"
 

@@ -73,6 +73,9 @@ LANGUAGE_TYPES: dict[str, str | None] = {
     "Assembly": None,
     "Scheme": None,
     "Starlark": None,
+    "AWK": None, "Batchfile": None, "CMake": None, "Makefile": None, "GLSL": None, "HLSL": None,
+    "ShaderLab": None, "Jsonnet": None, "Dhall": None, "Puppet": None, "Tcl": None, "Pascal": None,
+    "Raku": None, "ReScript": None, "Smalltalk": None, "Wren": None, "Vyper": None, "Move": None, "Cairo": None,
 }
 
 EXTENSIONS: dict[str, str] = {
@@ -112,7 +115,13 @@ EXTENSIONS: dict[str, str] = {
     ".tex": "TeX", ".latex": "TeX", ".ltx": "TeX", ".sty": "TeX", ".cls": "TeX", ".dtx": "TeX",
     ".ins": "TeX", ".gd": "GDScript",
     ".s": "Assembly", ".asm": "Assembly", ".nasm": "Assembly", ".scm": "Scheme", ".ss": "Scheme", ".sld": "Scheme",
-    ".bzl": "Starlark",
+    ".bzl": "Starlark", ".star": "Starlark",
+    ".awk": "AWK", ".bat": "Batchfile", ".cmd": "Batchfile", ".cmake": "CMake", ".mk": "Makefile", ".mak": "Makefile",
+    ".glsl": "GLSL", ".vert": "GLSL", ".frag": "GLSL", ".geom": "GLSL", ".comp": "GLSL", ".hlsl": "HLSL",
+    ".fx": "HLSL", ".shader": "ShaderLab", ".jsonnet": "Jsonnet", ".libsonnet": "Jsonnet", ".dhall": "Dhall",
+    ".pp": "Puppet", ".tcl": "Tcl", ".pas": "Pascal", ".lpr": "Pascal", ".raku": "Raku", ".rakumod": "Raku",
+    ".p6": "Raku", ".pm6": "Raku", ".res": "ReScript", ".resi": "ReScript", ".st": "Smalltalk", ".wren": "Wren",
+    ".vy": "Vyper", ".move": "Move", ".cairo": "Cairo",
 }
 
 PROSE_EXTENSIONS = frozenset({".md", ".markdown", ".mdx", ".rst", ".adoc", ".asciidoc", ".txt", ".org"})
