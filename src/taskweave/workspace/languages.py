@@ -132,6 +132,8 @@ def language_of(name: str) -> str | None:
     """The source language of a file name, or None when it is not source code."""
     if name.endswith(".gradle.kts"):
         return None  # Gradle build scripts are not Kotlin sources
+    if name.endswith((".min.js", ".min.css")):
+        return None  # minified bundles are built, not written
     return EXTENSIONS.get(_extension(name))
 
 

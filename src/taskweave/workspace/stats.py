@@ -22,7 +22,7 @@ MAX_DEPTH = 12
 
 SKIPPED_DIRS = frozenset({
     "node_modules", "bower_components", "jspm_packages", "vendor", "vendors", "third_party",
-    "third-party", "thirdparty", "3rdparty", "external", "extern", "deps", "Pods", "Carthage",
+    "third-party", "thirdparty", "3rdparty", "3rd_party", "3rd-party", "external", "extern", "deps", "Pods", "Carthage",
     "dist", "DerivedData", "venv", "site-packages", "__pycache__", "htmlcov", "dist-newstyle",
     "elm-stuff", "zig-out", "zig-cache",
 })
