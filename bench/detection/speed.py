@@ -2,7 +2,7 @@
 
     python -m bench.detection [CASES.json ...] [--runs N] [--large-files N] [--cli-runs N]
 
-CASES default to this benchmark's two halves (`bench/detection/cases/`) and,
+CASES default to this benchmark's three halves (`bench/detection/cases/`) and,
 when it is there, the shared benchmark's `../shared/workspace-bench/dev.json`
 next to the repository. Every case is materialized as empty files under a
 temporary directory (with an empty `.git/` directory standing for `git init`,
@@ -32,6 +32,7 @@ from taskweave.workspace import detect_workspace  # noqa: E402
 DEFAULT_CASES = [
     REPO / "bench" / "detection" / "cases" / "tuning.json",
     REPO / "bench" / "detection" / "cases" / "validation.json",
+    REPO / "bench" / "detection" / "cases" / "holdout.json",
     REPO.parent / "shared" / "workspace-bench" / "dev.json",
 ]
 CASES_TARGET_MS = 20.0
