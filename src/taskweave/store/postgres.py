@@ -242,10 +242,7 @@ class PostgresTransaction(Transaction):
         self._pending.append((to_psycopg(sql), params))
 
     def text_match(self, words: Sequence[str]) -> tuple[str, list[Any]]:
-        # OFFSET 0 keeps the matches a query of their own, found through the index: flattened into the page's
-        # query, they let the planner walk the session in order instead, testing every task on the way.
-        query = " & ".join(f"{word}:*" for word in words)
-        return "id IN (SELECT id FROM tasks WHERE text_words @@ to_tsquery('simple', ?) OFFSET 0)", [query]
+        return "text_words @@ to_tsquery('simple', ?)", [" & ".join(f"{word}:*" for word in words)]
 
     def _send_pending(self) -> None:
         pending, self._pending = self._pending, []
