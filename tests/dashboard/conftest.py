@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from tests.support import SERVE, free_port, server_env
+from tests.support import SERVE, free_port, server_env, stop_process, wait_listening
 
 CHROMIUM = os.environ.get("TASKWEAVE_TEST_CHROMIUM", "/usr/bin/chromium")
 # The network here is closed: without these, Chromium keeps reaching for its own services.
@@ -53,25 +51,10 @@ class DashboardProcess:
             [*command, "--store", store, "--host", host, "--port", str(self.port)],
             cwd=cwd, env=server_env(**env), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         )
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                assert self.process.stderr is not None
-                raise RuntimeError(f"dashboard exited: {self.process.stderr.read().decode()}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return
-            except OSError:
-                time.sleep(0.05)
-        raise TimeoutError("the dashboard did not start")
+        wait_listening(self.process, self.port, "the dashboard")
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop_process(self.process)
 
 
 @pytest.fixture
