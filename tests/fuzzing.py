@@ -38,7 +38,7 @@ from typing import Any
 import anyio
 import mcp_types
 from anyio.from_thread import BlockingPortal, start_blocking_portal
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from mcp import Client
 
@@ -61,6 +61,19 @@ ERROR_CHARS = 2_000
 # "Every answer stays small (under 4 KB by default)", unless the call asks for more: detail "full", a page size.
 ANSWER_BYTES = 4_096
 SIZE_OPTIONS = ("limit", "max_chars")
+
+
+def run_settings(calls: int, *, derandomize: bool) -> settings:
+    """A fuzz run of `calls` examples per tool: no deadline (a store call's time varies), no example database
+    (an example replays against a store that its run has changed, so it would not reproduce), and none of the
+    health checks that large hostile arguments trip."""
+    return settings(
+        max_examples=calls,
+        deadline=None,
+        derandomize=derandomize,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example],
+    )
 
 
 def _codes(error: type[TaskweaveError]) -> set[str]:

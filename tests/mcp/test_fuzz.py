@@ -10,20 +10,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hypothesis import HealthCheck, settings
-
 from taskweave.server.tools import TOOLS
-from tests.fuzzing import fuzz_tool, fuzzing
+from tests.fuzzing import fuzz_tool, fuzzing, run_settings
 
 CALLS_PER_TOOL = 20
 
-SHORT_RUN = settings(
-    max_examples=CALLS_PER_TOOL,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example],
-)
+SHORT_RUN = run_settings(CALLS_PER_TOOL, derandomize=True)
 
 
 def test_every_tool_answers_hostile_arguments_with_a_clear_error_and_no_change(store: str, in_project: Path) -> None:

@@ -23,7 +23,7 @@ from hypothesis.stateful import RuleBasedStateMachine, rule, run_state_machine_a
 from taskweave.core import tool_names as names
 from taskweave.core.model import COMPLETION_STATUSES, PRIORITIES
 from taskweave.server.tools import TOOLS
-from tests.fuzzing import SPECIALISTS, Fuzzer, fuzz_tool, fuzzing
+from tests.fuzzing import SPECIALISTS, Fuzzer, fuzz_tool, fuzzing, run_settings
 
 # Minutes per test on a shared machine: more than the suite's default timeout allows.
 pytestmark = [pytest.mark.soak, pytest.mark.timeout(1_800)]
@@ -32,13 +32,7 @@ CALLS_PER_TOOL = 200
 SEQUENCES = 40
 STEPS_PER_SEQUENCE = 50
 
-# No example database: an example replays against a store that its run has changed, so it would not reproduce.
-LONG_RUN = settings(
-    max_examples=CALLS_PER_TOOL,
-    deadline=None,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example],
-)
+LONG_RUN = run_settings(CALLS_PER_TOOL, derandomize=False)
 
 
 def test_every_tool_many_times(store: str, in_project: Path) -> None:
